@@ -1,0 +1,1 @@
+"""One module per `cervix` sub-command, each with `register(subparsers)`."""
