@@ -1,0 +1,1 @@
+"""Measurements and scores: per-cell morphometry and the models' evaluation metrics."""
