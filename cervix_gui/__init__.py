@@ -1,0 +1,1 @@
+"""Cervix Studio's window: the Qt application over the engine's public API."""

@@ -1,0 +1,183 @@
+"""`cervix-gui [PATH]`: start Cervix Studio's window on a dataset, or on the
+built-in synthetic sample; `--screenshot` renders the window to a PNG and exits."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine import __version__
+from engine.annotations import Dataset
+from engine.errors import CervixError
+from engine.sample import ensure_sample
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCREENSHOT_SIZE = (1440, 900)
+PIXELS_WAIT_S = 10.0  # how long a screenshot waits for the image's pixels
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`WxH` as two positive integers."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; write it as WIDTHxHEIGHT, e.g. 1440x900"
+        ) from None
+    if width < 200 or height < 150 or width > 10000 or height > 10000:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is too small or too large; use 200x150 to 10000x10000"
+        )
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cervix-gui",
+        description="Cervix Studio: review Pap-smear images and their annotations.",
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="a SIPaKMeD dataset folder (default: the built-in synthetic sample)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE.png",
+        help="render the window offscreen to FILE.png and exit",
+    )
+    parser.add_argument(
+        "--image",
+        metavar="KEY",
+        help="with --screenshot: the image to show, e.g. im_Parabasal/001",
+    )
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        default=DEFAULT_SCREENSHOT_SIZE,
+        metavar="WxH",
+        help="with --screenshot: the window's size (default: %(default)s)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log")
+    parser.add_argument("--version", action="version", version=__version__)
+    return parser
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "cervix-gui"])
+    QCoreApplication.setApplicationName("Cervix Studio")
+    QCoreApplication.setApplicationVersion(__version__)
+    return app
+
+
+def _say(message: str) -> None:
+    """One line for the person at the terminal (the command line's own output)."""
+    print(f"cervix-gui: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG
+        if args.verbose > 1
+        else (logging.INFO if args.verbose else logging.WARNING),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.screenshot is not None:
+        # Rendered without a window on screen, also where there is a display.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif not _has_display():
+        _say(
+            "no display to show the window on (DISPLAY is not set); use "
+            "--screenshot FILE.png to render it offscreen"
+        )
+        return 1
+    app = _application()
+
+    # Imported after the platform is chosen: widgets need the application.
+    from cervix_gui.main_window import MainWindow
+
+    path = args.path
+    if path is None:
+        try:
+            path = ensure_sample()
+        except CervixError as error:
+            if args.screenshot is not None:
+                _say(error.user_message())
+                return 1
+            QMessageBox.critical(None, "No sample dataset", error.user_message())
+    window = MainWindow()
+    if args.screenshot is not None:
+        return take_screenshot(window, path, args.image, args.size, args.screenshot)
+    if path is not None:
+        window.open_dataset(path)
+    window.show()
+    return app.exec()
+
+
+def take_screenshot(
+    window, path: Path, image_key: str | None, size: tuple[int, int], output: Path
+) -> int:
+    """Render `window` on the dataset at `path` to the PNG `output`; 0 when written."""
+    try:
+        dataset = Dataset.open(path)
+    except CervixError as error:
+        _say(error.user_message())
+        return 1
+    window.resize(*size)
+    window.show()
+    window.set_dataset(dataset)
+    if image_key is not None and not window.browser.select_image(image_key):
+        known = ", ".join(window.browser.image_keys()[:5]) or "none"
+        _say(f"{path}: has no image {image_key!r} (images include: {known})")
+        window.close()
+        return 1
+    _wait_for_pixels(window)
+    picture = window.grab()
+    output = output.expanduser()
+    if not output.parent.is_dir() or not picture.save(str(output), "PNG"):
+        _say(
+            f"{output}: cannot be written; check that its folder exists and is writable"
+        )
+        window.close()
+        return 1
+    log.info(
+        "Saved a %dx%d screenshot to %r", picture.width(), picture.height(), str(output)
+    )
+    window.close()
+    return 0
+
+
+def _wait_for_pixels(window) -> None:
+    """Let the window lay itself out and its image arrive (or fail) before grabbing."""
+    deadline = time.monotonic() + PIXELS_WAIT_S
+    viewer = window.viewer
+    QApplication.processEvents()
+    while viewer.record is not None and time.monotonic() < deadline:
+        if viewer.has_pixels or not viewer.message.isHidden():
+            break
+        QApplication.processEvents()
+        time.sleep(0.01)
+    QApplication.processEvents()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The dataset browser: the images grouped by class with their cell counts, the
+dataset's problems, and a clear mark on a synthetic sample."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cervix_gui.palette import ClassPalette, swatch_icon
+from cervix_gui.problem_list import ProblemList
+from engine.annotations import Dataset, ImageKind, ImageRecord
+
+IMAGE_KEY_ROLE = Qt.ItemDataRole.UserRole
+CLASS_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+SYNTHETIC_TEXT = (
+    "Synthetic sample: drawn by Cervix Studio to show how it works. "
+    "These are not cells of a patient."
+)
+
+
+def _images(count: int) -> str:
+    return "1 image" if count == 1 else f"{count} images"
+
+
+class DatasetBrowser(QWidget):
+    """A tree of class > image (> isolated cells) with cell counts."""
+
+    image_selected = Signal(str)  # image key
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.synthetic_banner = QLabel(SYNTHETIC_TEXT)
+        self.synthetic_banner.setObjectName("syntheticBanner")
+        self.synthetic_banner.setWordWrap(True)
+        self.synthetic_banner.setStyleSheet(
+            "#syntheticBanner { background: #fff1c2; color: #5c4100;"
+            " border: 1px solid #e0b93f; border-radius: 3px; padding: 6px; }"
+        )
+        self.synthetic_banner.hide()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Image", "Cells"])
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.currentItemChanged.connect(self._on_current_changed)
+
+        self.problems = ProblemList()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.problems)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.synthetic_banner)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+
+        self._items: dict[str, QTreeWidgetItem] = {}
+
+    def set_dataset(self, dataset: Dataset, palette: ClassPalette) -> None:
+        """List `dataset`'s images under their classes, and its problems."""
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self._items.clear()
+        for cell_class in dataset.scheme.classes:
+            images = [i for i in dataset.images if i.folder_class == cell_class.name]
+            if images:
+                self._add_class(cell_class.name, images, palette)
+        self.tree.expandAll()
+        self.tree.blockSignals(False)
+
+        self.synthetic_banner.setVisible(dataset.settings.synthetic)
+        classes = sum(1 for figures in dataset.counts().values() if figures["images"])
+        self.summary.setText(
+            f"<b>{dataset.root.name}</b><br>{_images(len(dataset.images))}, "
+            f"{dataset.cell_count()} cells, {classes} classes"
+        )
+        self.summary.setToolTip(str(dataset.root))
+        self.problems.show_problems(dataset)
+
+    def _add_class(
+        self, class_name: str, images: list[ImageRecord], palette: ClassPalette
+    ) -> None:
+        cluster = [image for image in images if image.kind is ImageKind.CLUSTER]
+        cropped = [image for image in images if image.kind is ImageKind.CROPPED]
+        count = sum(len(image.cells) for image in images)
+        class_item = QTreeWidgetItem(
+            [f"{palette.label(class_name)} ({_images(len(images))})", str(count)]
+        )
+        class_item.setIcon(0, swatch_icon(palette, class_name))
+        class_item.setData(0, CLASS_NAME_ROLE, class_name)
+        class_item.setFlags(class_item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+        font = class_item.font(0)
+        font.setBold(True)
+        class_item.setFont(0, font)
+        class_item.setFont(1, font)
+        self.tree.addTopLevelItem(class_item)
+        for image in cluster:
+            class_item.addChild(self._image_item(image))
+        if cropped:
+            cropped_count = sum(len(image.cells) for image in cropped)
+            group = QTreeWidgetItem(
+                [f"Isolated cells ({_images(len(cropped))})", str(cropped_count)]
+            )
+            group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            class_item.addChild(group)
+            for image in cropped:
+                group.addChild(self._image_item(image))
+
+    def _image_item(self, image: ImageRecord) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([image.stem, str(len(image.cells))])
+        item.setData(0, IMAGE_KEY_ROLE, image.key)
+        item.setToolTip(0, str(image.path))
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        self._items[image.key] = item
+        return item
+
+    def image_keys(self) -> list[str]:
+        """Every listed image, in the tree's order."""
+        return list(self._items)
+
+    def current_key(self) -> str | None:
+        item = self.tree.currentItem()
+        return None if item is None else item.data(0, IMAGE_KEY_ROLE)
+
+    def select_image(self, key: str) -> bool:
+        """Make `key` the current image (which emits `image_selected`)."""
+        item = self._items.get(key)
+        if item is None:
+            return False
+        self.tree.setCurrentItem(item)
+        self.tree.scrollToItem(item)
+        return True
+
+    def _on_current_changed(self, current: QTreeWidgetItem | None, _previous) -> None:
+        key = None if current is None else current.data(0, IMAGE_KEY_ROLE)
+        if key:
+            self.image_selected.emit(key)

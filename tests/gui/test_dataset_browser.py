@@ -1,0 +1,85 @@
+"""The dataset browser: images under their classes with cell counts, problems,
+and the synthetic sample's mark."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from cervix_gui.dataset_browser import CLASS_NAME_ROLE, IMAGE_KEY_ROLE
+
+
+def _class_rows(browser):
+    tree = browser.tree
+    return [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+
+
+def test_every_image_is_listed_under_its_class_with_cell_counts(
+    window, small_dataset, small_layout
+):
+    assert window.open_dataset(small_dataset)
+
+    rows = {row.data(0, CLASS_NAME_ROLE): row for row in _class_rows(window.browser)}
+    assert set(rows) == {"parabasal", "metaplastic", "koilocytotic"}
+    # The scheme's order: normal before benign before abnormal.
+    assert list(rows) == ["parabasal", "metaplastic", "koilocytotic"]
+    for folder, images in small_layout.items():
+        class_name = folder.removeprefix("im_").lower()
+        row = rows[class_name]
+        assert row.text(1) == str(sum(len(cells) for cells in images.values()))
+        assert f"{len(images)} image" in row.text(0)
+        children = {
+            row.child(i).data(0, IMAGE_KEY_ROLE): row.child(i)
+            for i in range(row.childCount())
+        }
+        assert set(children) == {f"{folder}/{stem}" for stem in images}
+        for stem, cells in images.items():
+            child = children[f"{folder}/{stem}"]
+            assert child.text(0) == stem
+            assert child.text(1) == str(len(cells))
+    assert "5 images, 9 cells, 3 classes" in window.browser.summary.text()
+
+
+def test_class_rows_cannot_be_selected_only_images(window, small_dataset):
+    window.open_dataset(small_dataset)
+    for row in _class_rows(window.browser):
+        assert not row.flags() & Qt.ItemFlag.ItemIsSelectable
+        assert row.child(0).flags() & Qt.ItemFlag.ItemIsSelectable
+
+
+def test_problems_are_counted_and_listed_with_their_file(window, small_dataset):
+    bad = small_dataset / "im_Parabasal" / "im_Parabasal" / "001_cyt04.dat"
+    bad.write_text("10,10\nnot a vertex\n")
+    window.open_dataset(small_dataset)
+
+    problems = window.browser.problems
+    assert not problems.isHidden()
+    assert problems.count() == 1
+    assert "1 problem" in problems.heading.text()
+    row = problems.list.item(0).text()
+    assert "001_cyt04.dat" in row
+    assert ":2" in row  # the faulty line
+    # The three good cells of that image are still listed.
+    assert window.browser._items["im_Parabasal/001"].text(1) == "3"
+
+
+def test_problem_list_hidden_without_problems(window, small_dataset):
+    window.open_dataset(small_dataset)
+    assert window.browser.problems.isHidden()
+
+
+def test_synthetic_sample_is_marked_in_title_and_browser(window, synthetic_dataset):
+    window.open_dataset(synthetic_dataset)
+
+    assert window.windowTitle().endswith("\u2014 synthetic sample")
+    banner = window.browser.synthetic_banner
+    assert not banner.isHidden() and banner.isVisible()
+    assert "not cells of a patient" in banner.text()
+    assert "(synthetic)" in window.status.dataset_label.text()
+
+
+def test_real_dataset_has_no_synthetic_mark(window, small_dataset):
+    window.open_dataset(small_dataset)
+
+    assert "synthetic" not in window.windowTitle()
+    assert window.browser.synthetic_banner.isHidden()
+    assert "synthetic" not in window.status.dataset_label.text()
