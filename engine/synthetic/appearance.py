@@ -24,70 +24,99 @@ class Stain:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One way a cell of a class can look: its cytoplasm's and its nucleus's stain."""
+
+    cytoplasm: Stain
+    nucleus: Stain
+    nucleus_scale: float = 1.0  # nucleus size against the class's usual range
+    chromatin: float = 0.3  # strength of the granular chromatin
+
+
+@dataclass(frozen=True)
 class Appearance:
     """Colours and textures of one class's cells."""
 
-    cytoplasm: tuple[Stain, ...]  # one is picked per cell
-    nucleus: Stain
+    variants: tuple[Variant, ...]  # one is picked per cell
     cytoplasm_texture: float  # strength of the mottled cytoplasm
-    chromatin: float  # strength of the nucleus's granular chromatin
     edge_density: float  # extra density where the cell's edge curls up
     folds: float  # chance of a fold line across the cell
+    granules: float = 0.0  # fine dark cytoplasmic granules (keratohyalin)
     halo: bool = False  # a clear perinuclear cavity (koilocytes)
     second_nucleus: float = 0.0  # chance of a second, unannotated nucleus
 
 
 # Papanicolaou stain: cyanophilic cytoplasm blue-green, eosinophilic
 # (keratinised) cytoplasm pink to orange, nuclei blue-purple from haematoxylin.
-_CYAN_PALE = Stain((0.80, 0.93, 0.94), (0.8, 1.2))
-_PINK_PALE = Stain((0.99, 0.84, 0.84), (0.8, 1.2))
-_ORANGE_PALE = Stain((0.99, 0.88, 0.76), (0.8, 1.1))
-_CYAN_DENSE = Stain((0.62, 0.84, 0.84), (1.1, 1.5))
-_GREY_BLUE = Stain((0.66, 0.80, 0.86), (1.1, 1.4))
-_ORANGE_DENSE = Stain((0.96, 0.60, 0.38), (1.2, 1.6))
-_RED_ORANGE = Stain((0.93, 0.52, 0.42), (1.2, 1.5))
+_CYAN_PALE = Stain((0.80, 0.91, 0.94), (0.65, 1.0))
+_PINK_PALE = Stain((0.98, 0.84, 0.86), (0.7, 1.0))
+_ORANGE_PALE = Stain((0.99, 0.87, 0.78), (0.7, 1.0))
+_CYAN_DENSE = Stain((0.70, 0.85, 0.87), (1.1, 1.45))
+_GREY_BLUE = Stain((0.72, 0.81, 0.88), (1.1, 1.4))
+_GREEN_GREY = Stain((0.76, 0.87, 0.85), (1.0, 1.3))
+_PINK_DENSE = Stain((0.95, 0.76, 0.78), (1.1, 1.4))
+_ORANGE_DENSE = Stain((0.97, 0.70, 0.52), (1.0, 1.4))
+_RED_ORANGE = Stain((0.95, 0.64, 0.54), (1.0, 1.35))
+_PYKNOTIC = Stain((0.30, 0.24, 0.42), (1.2, 1.5))
+_VESICULAR = Stain((0.55, 0.47, 0.70), (1.3, 1.6))
+_HYPERCHROMATIC = Stain((0.40, 0.30, 0.52), (1.5, 1.9))
 
 APPEARANCE = {
+    # Superficial cells: eosinophilic with a pyknotic nucleus; intermediate
+    # cells: cyanophilic with a larger vesicular nucleus.
     "superficial-intermediate": Appearance(
-        cytoplasm=(_CYAN_PALE, _CYAN_PALE, _PINK_PALE, _ORANGE_PALE),
-        nucleus=Stain((0.30, 0.24, 0.45), (1.6, 2.0)),
-        cytoplasm_texture=0.18,
-        chromatin=0.15,
-        edge_density=0.5,
-        folds=0.5,
+        variants=(
+            Variant(_PINK_PALE, _PYKNOTIC, 0.8, 0.12),
+            Variant(_ORANGE_PALE, _PYKNOTIC, 0.8, 0.12),
+            Variant(_CYAN_PALE, _VESICULAR, 1.2, 0.35),
+            Variant(_CYAN_PALE, _VESICULAR, 1.2, 0.35),
+            Variant(_CYAN_PALE, _PYKNOTIC, 0.9, 0.15),
+        ),
+        cytoplasm_texture=0.16,
+        edge_density=0.55,
+        folds=0.6,
+        granules=0.5,
     ),
     "parabasal": Appearance(
-        cytoplasm=(_CYAN_DENSE, _GREY_BLUE),
-        nucleus=Stain((0.52, 0.44, 0.68), (1.4, 1.8)),
-        cytoplasm_texture=0.22,
-        chromatin=0.35,
+        variants=(
+            Variant(_CYAN_DENSE, _VESICULAR, 1.0, 0.35),
+            Variant(_GREY_BLUE, _VESICULAR, 1.0, 0.35),
+            Variant(_GREEN_GREY, _VESICULAR, 1.0, 0.35),
+        ),
+        cytoplasm_texture=0.2,
         edge_density=0.35,
         folds=0.0,
     ),
     "metaplastic": Appearance(
-        cytoplasm=(_GREY_BLUE, _CYAN_DENSE, Stain((0.72, 0.86, 0.84), (1.0, 1.3))),
-        nucleus=Stain((0.50, 0.42, 0.66), (1.4, 1.8)),
+        variants=(
+            Variant(_GREY_BLUE, _VESICULAR, 1.0, 0.35),
+            Variant(_CYAN_DENSE, _VESICULAR, 1.0, 0.35),
+            Variant(_GREEN_GREY, _VESICULAR, 1.0, 0.35),
+        ),
         cytoplasm_texture=0.28,
-        chromatin=0.35,
         edge_density=0.45,
         folds=0.0,
     ),
     "koilocytotic": Appearance(
-        cytoplasm=(_CYAN_DENSE, _PINK_PALE, _GREY_BLUE),
-        nucleus=Stain((0.36, 0.26, 0.50), (1.8, 2.3)),
+        variants=(
+            Variant(_CYAN_DENSE, _HYPERCHROMATIC, 1.0, 0.45),
+            Variant(_PINK_DENSE, _HYPERCHROMATIC, 1.0, 0.45),
+            Variant(_GREY_BLUE, _HYPERCHROMATIC, 1.0, 0.45),
+        ),
         cytoplasm_texture=0.2,
-        chromatin=0.45,
-        edge_density=0.4,
-        folds=0.15,
+        edge_density=0.25,
+        folds=0.2,
         halo=True,
         second_nucleus=0.2,
     ),
     "dyskeratotic": Appearance(
-        cytoplasm=(_ORANGE_DENSE, _RED_ORANGE, _ORANGE_DENSE),
-        nucleus=Stain((0.28, 0.20, 0.36), (1.8, 2.3)),
-        cytoplasm_texture=0.15,
-        chromatin=0.12,
-        edge_density=0.3,
+        variants=(
+            Variant(_ORANGE_DENSE, _PYKNOTIC, 1.0, 0.15),
+            Variant(_RED_ORANGE, _PYKNOTIC, 1.0, 0.15),
+            Variant(_ORANGE_DENSE, _HYPERCHROMATIC, 1.1, 0.25),
+        ),
+        cytoplasm_texture=0.18,
+        edge_density=0.15,
         folds=0.0,
     ),
 }
@@ -158,7 +187,7 @@ def new_background(
     # Thin mucus and protein wisps that the stain catches faintly.
     wisp = np.clip(smooth_noise(rng, (height, width), 3.0 * pixels_per_micron), 0, None)
     wisp *= np.clip(smooth_noise(rng, (height, width), scale), 0, None)
-    absorb(canvas, (0, 0), (0.85, 0.88, 0.95), 0.12 * wisp.astype(np.float32))
+    absorb(canvas, (0, 0), (0.85, 0.88, 0.95), 0.06 * wisp.astype(np.float32))
     return canvas
 
 
@@ -175,7 +204,7 @@ def scatter_debris(
             _neutrophil(rng, canvas, (x, y), pixels_per_micron)
         elif kind < 0.75:
             radius = rng.uniform(2.5, 3.5) * pixels_per_micron
-            _blob(rng, canvas, (x, y), radius, (0.45, 0.38, 0.6), 1.6)
+            _blob(rng, canvas, (x, y), radius, (0.5, 0.44, 0.66), 1.1)
         else:
             radius = rng.uniform(0.4, 1.5) * pixels_per_micron
             _blob(rng, canvas, (x, y), radius, (0.7, 0.55, 0.6), rng.uniform(0.6, 1.6))
@@ -195,7 +224,7 @@ def _neutrophil(
             centre[1] + distance * math.sin(angle),
         )
         radius = rng.uniform(1.0, 1.6) * pixels_per_micron
-        _blob(rng, canvas, lobe, radius, (0.42, 0.36, 0.58), 1.7)
+        _blob(rng, canvas, lobe, radius, (0.5, 0.44, 0.64), 1.2)
 
 
 def _blob(
@@ -232,5 +261,5 @@ def finish(
     """Optics and camera: a slight blur and sensor noise; uint8 RGB."""
     sigma = max(0.55, 0.3 * pixels_per_micron)
     blurred = cv2.GaussianBlur(canvas, (0, 0), sigma)
-    noisy = blurred + rng.normal(0, 1.6, blurred.shape).astype(np.float32)
+    noisy = blurred + 1.6 * rng.standard_normal(blurred.shape, dtype=np.float32)
     return np.clip(np.round(noisy), 0, 255).astype(np.uint8)

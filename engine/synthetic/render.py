@@ -18,6 +18,7 @@ from shapely.geometry import Polygon
 
 from engine.synthetic.appearance import (
     Appearance,
+    Variant,
     absorb,
     appearance,
     finish,
@@ -76,7 +77,7 @@ def draw_cluster_image(
     canvas = new_background(rng, size, scale)
     area_um2 = width * height / scale**2
     inflamed = class_name in ("koilocytotic", "dyskeratotic")
-    debris = int(rng.poisson(area_um2 / (1500 if inflamed else 3000)))
+    debris = int(rng.poisson(area_um2 / (2500 if inflamed else 6000)))
     scatter_debris(rng, canvas, scale, debris)
     cells = draw_cluster_into(
         canvas, rng, class_name, cell_count=cell_count, pixels_per_micron=scale
@@ -116,11 +117,14 @@ def draw_cluster_into(
             rng.integers(shape.cells_per_image[0], shape.cells_per_image[1] + 1)
         )
 
-    outlines = _place_cells(rng, class_name, region, scale, cell_count)
     look = appearance(class_name)
+    variants = [
+        look.variants[int(rng.integers(len(look.variants)))] for _ in range(cell_count)
+    ]
+    placed = _place_cells(rng, class_name, region, scale, variants)
     cells = []
-    for outline in outlines:
-        _paint_cell(rng, canvas, outline, look, scale)
+    for outline, variant in placed:
+        _paint_cell(rng, canvas, outline, look, variant, scale)
         cells.append(SyntheticCell(class_name, outline.cytoplasm, outline.nucleus))
     return cells
 
@@ -130,51 +134,78 @@ def _place_cells(
     class_name: str,
     region: tuple[int, int, int, int],
     pixels_per_micron: float,
-    cell_count: int,
-) -> list[CellOutline]:
-    """Cells around a cluster centre, overlapping a little, inside the region."""
+    variants: list[Variant],
+) -> list[tuple[CellOutline, Variant]]:
+    """Cells in loose groups, each beside or over a neighbour, inside the region.
+
+    A cell that finds no place where it overlaps its neighbours only as much as
+    its class allows is left out, so a crowded region holds fewer cells.
+    """
     shape = morphology(class_name)
     left, top, right, bottom = region
     region_size = min(right - left, bottom - top)
-    typical = np.mean(shape.cell_diameter_um) * pixels_per_micron
     # A region smaller than a cell gets smaller cells, not cells cut off.
-    size_scale = min(
-        1.0, 0.8 * region_size / (shape.cell_diameter_um[1] * pixels_per_micron)
-    )
-    size_scale = max(size_scale, 0.05)
-    centre = np.array(
-        [
-            left + (right - left) * rng.uniform(0.35, 0.65),
-            top + (bottom - top) * rng.uniform(0.35, 0.65),
-        ]
-    )
-    placed: list[CellOutline] = []
+    largest = shape.cell_diameter_um[1] * pixels_per_micron
+    size_scale = float(np.clip(0.8 * region_size / largest, 0.05, 1.0))
+    placed: list[tuple[CellOutline, Variant]] = []
     polygons: list[Polygon] = []
     nuclei: list[Polygon] = []
-    for _ in range(cell_count):
-        spread = shape.cluster_spread * typical * size_scale
-        for attempt in range(40):
-            where = centre + rng.normal(0, spread * (1 + attempt / 10), 2)
-            outline = cell_outline(
-                rng, class_name, where, pixels_per_micron, size_scale
-            )
-            outline = _shift_inside(outline, region)
-            if outline is None:
+    for variant in variants:
+        for attempt in range(48):
+            if attempt % 12 == 0:
+                # Now and then a fresh, smaller outline: it may fit where this did not.
+                outline = cell_outline(
+                    rng,
+                    class_name,
+                    (0.0, 0.0),
+                    pixels_per_micron,
+                    size_scale * (1 - attempt / 150),
+                    variant.nucleus_scale,
+                )
+            if not placed or rng.random() < shape.new_group:
+                # Groups start away from the image's edge, where a viewer looks.
+                share = 0.25 if not placed else 0.1
+                where = rng.uniform(
+                    (left + share * (right - left), top + share * (bottom - top)),
+                    (right - share * (right - left), bottom - share * (bottom - top)),
+                )
+            else:
+                neighbour = placed[int(rng.integers(len(placed)))][0]
+                angle = rng.uniform(0, 2 * math.pi)
+                reach = rng.uniform(*shape.neighbour_distance)
+                distance = reach * (neighbour.radius + outline.radius)
+                where = neighbour.centre + distance * np.array(
+                    [math.cos(angle), math.sin(angle)]
+                )
+            moved = _inside(_moved(outline, where - outline.centre), region)
+            if moved is None:
                 continue
-            cell = Polygon(outline.cytoplasm)
-            nucleus = Polygon(outline.nucleus)
+            cell = Polygon(moved.cytoplasm)
+            nucleus = Polygon(moved.nucleus)
             if _fits(cell, nucleus, polygons, nuclei, shape.max_overlap):
-                placed.append(outline)
+                placed.append((moved, variant))
                 polygons.append(cell)
                 nuclei.append(nucleus.buffer(1.0))
                 break
     return placed
 
 
-def _shift_inside(
+def _moved(outline: CellOutline, shift: np.ndarray) -> CellOutline:
+    """The outline shifted by a multiple of the `.dat` files' precision."""
+    shift = np.round(np.asarray(shift, dtype=np.float64), 1)
+    return CellOutline(
+        round_vertices(outline.cytoplasm + shift),
+        round_vertices(outline.nucleus + shift),
+        outline.centre + shift,
+        outline.radius,
+        outline.nucleus_radii,
+    )
+
+
+def _inside(
     outline: CellOutline, region: tuple[int, int, int, int]
 ) -> CellOutline | None:
-    """Move a cell wholly inside the region (a pixel from its edge), if it fits."""
+    """The cell pushed wholly inside the region (a pixel from its edge), if it fits."""
     left, top, right, bottom = region
     low = np.array([left + 1.0, top + 1.0])
     high = np.array([right - 2.0, bottom - 2.0])
@@ -183,14 +214,9 @@ def _shift_inside(
     if np.any(maximum - minimum > high - low):
         return None
     shift = np.maximum(low - minimum, 0) - np.maximum(maximum - high, 0)
-    shift = np.round(shift, 1)
-    return CellOutline(
-        round_vertices(outline.cytoplasm + shift),
-        round_vertices(outline.nucleus + shift),
-        outline.centre + shift,
-        outline.radius,
-        outline.nucleus_radii,
-    )
+    if not shift.any():
+        return outline
+    return _moved(outline, np.ceil(np.abs(shift) * 10) / 10 * np.sign(shift))
 
 
 def _fits(
@@ -225,36 +251,43 @@ def _paint_cell(
     canvas: np.ndarray,
     outline: CellOutline,
     look: Appearance,
+    variant: Variant,
     pixels_per_micron: float,
 ) -> None:
     """Stain the cytoplasm, then the nucleus, of one cell into the canvas."""
     x0, y0, x1, y1 = _box(outline.cytoplasm, canvas)
     box_shape = (y1 - y0, x1 - x0)
     mask = polygon_mask(outline.cytoplasm, (x0, y0), box_shape)
-    stain = look.cytoplasm[int(rng.integers(len(look.cytoplasm)))]
+    stain = variant.cytoplasm
 
     # Mottled cytoplasm: broad patches of thicker and thinner cytoplasm plus grain.
     patches = smooth_noise(rng, box_shape, max(outline.radius / 5, 1.5))
-    grain = smooth_noise(rng, box_shape, 0.6 * pixels_per_micron / 2.5)
+    grain = smooth_noise(rng, box_shape, 0.25 * pixels_per_micron)
     density = rng.uniform(*stain.density) * (
         1 + look.cytoplasm_texture * patches + 0.5 * look.cytoplasm_texture * grain
     )
-    # Thin cells curl at the edge, so the rim takes up more stain.
+    # Thin cells curl at the edge, so the rim takes up more stain; more on the
+    # side where it curls over.
     inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
-    rim_width = max(1.2, 0.8 * pixels_per_micron)
+    rim_width = max(1.2, 0.6 * pixels_per_micron) * (
+        1 + 0.6 * np.clip(smooth_noise(rng, box_shape, outline.radius / 2), 0, None)
+    )
     density += look.edge_density * np.exp(-inside / rim_width)
+    if look.granules:
+        specks = smooth_noise(rng, box_shape, 0.3 * pixels_per_micron)
+        density += look.granules * np.clip(specks - 2.0, 0, None)
     if rng.random() < look.folds:
         density += 0.6 * _fold(rng, outline, (x0, y0), box_shape, pixels_per_micron)
     if look.halo:
         density = _perinuclear_halo(rng, density, outline, (x0, y0), box_shape, inside)
     absorb(canvas, (x0, y0), stain.transmission, np.clip(density, 0, None) * mask)
 
-    _paint_nucleus(rng, canvas, outline.nucleus, look, pixels_per_micron)
+    _paint_nucleus(rng, canvas, outline.nucleus, variant, pixels_per_micron)
     if rng.random() < look.second_nucleus:
         # Binucleate koilocytes are common; SIPaKMeD outlines only one nucleus.
         second = _second_nucleus(rng, outline)
         if second is not None:
-            _paint_nucleus(rng, canvas, second, look, pixels_per_micron)
+            _paint_nucleus(rng, canvas, second, variant, pixels_per_micron)
 
 
 def _fold(
@@ -294,16 +327,18 @@ def _perinuclear_halo(
 ) -> np.ndarray:
     """A koilocyte's clear cavity around the nucleus, sharply bordered."""
     nucleus_centre = outline.nucleus.mean(axis=0)
-    factor = rng.uniform(1.9, 2.6)
+    factor = rng.uniform(1.6, 2.2)
     radii = (outline.nucleus_radii[0] * factor, outline.nucleus_radii[1] * factor)
-    halo = rounded_outline(rng, nucleus_centre, radii, 40, 0.12)
+    # The cavity is often eccentric and angular, not a ring around the nucleus.
+    off_centre = rng.normal(0, 0.25, 2) * np.asarray(outline.nucleus_radii)
+    halo = rounded_outline(rng, nucleus_centre + off_centre, radii, 40, 0.18, 0, 7)
     halo_mask = polygon_mask(halo, top_left, box_shape)
     # Keep a dense rim of cytoplasm between the cavity and the cell's edge.
     rim = max(2.0, 0.18 * outline.radius)
     halo_mask *= (inside > rim).astype(np.float32)
     soft = cv2.GaussianBlur(halo_mask, (0, 0), 0.8)
     border = np.clip(soft * (1 - soft) * 4, 0, 1)
-    return density * (1 - 0.85 * soft) + 0.7 * border + 0.3 * (1 - soft)
+    return density * (1 - 0.75 * soft) + 0.4 * border + 0.2 * (1 - soft)
 
 
 def _second_nucleus(
@@ -325,24 +360,23 @@ def _paint_nucleus(
     rng: np.random.Generator,
     canvas: np.ndarray,
     nucleus: np.ndarray,
-    look: Appearance,
+    variant: Variant,
     pixels_per_micron: float,
 ) -> None:
     """A nucleus with granular chromatin and a darker nuclear membrane."""
     x0, y0, x1, y1 = _box(nucleus, canvas)
     box_shape = (y1 - y0, x1 - x0)
     mask = polygon_mask(nucleus, (x0, y0), box_shape)
-    chromatin = smooth_noise(rng, box_shape, 0.35 * pixels_per_micron)
-    clumps = (
-        np.clip(smooth_noise(rng, box_shape, 0.2 * pixels_per_micron), 1.2, None) - 1.2
-    )
+    chromatin = smooth_noise(rng, box_shape, 0.3 * pixels_per_micron)
+    clumps = smooth_noise(rng, box_shape, 0.2 * pixels_per_micron)
+    clumps = np.clip(clumps - 1.0, 0, None)
     inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
     membrane = np.exp(-inside / max(1.0, 0.4 * pixels_per_micron))
+    strength = variant.chromatin
     density = (
-        rng.uniform(*look.nucleus.density)
-        * (1 + look.chromatin * chromatin + look.chromatin * 1.5 * clumps)
-        + 0.4 * membrane
+        rng.uniform(*variant.nucleus.density)
+        * (1 + strength * chromatin + 1.5 * strength * clumps)
+        + 0.5 * strength * membrane
     )
-    absorb(
-        canvas, (x0, y0), look.nucleus.transmission, np.clip(density, 0.2, None) * mask
-    )
+    density = np.clip(density, 0.3, None) * mask
+    absorb(canvas, (x0, y0), variant.nucleus.transmission, density)

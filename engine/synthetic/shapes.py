@@ -31,8 +31,10 @@ class Morphology:
     nucleus_irregularity: float
     nucleus_offset: float  # how far off-centre a nucleus sits, share of the radius
     cells_per_image: tuple[int, int]
-    cluster_spread: float  # spread of cell centres around the cluster, in diameters
+    neighbour_distance: tuple[float, float]  # centre to a neighbour's, in radii sums
+    new_group: float  # chance that a cell starts a group of its own
     max_overlap: float  # largest share of a cell that another may cover
+    nucleus_harmonics: int = 5  # more: a wrinkled nuclear outline
 
 
 MORPHOLOGY = {
@@ -47,9 +49,10 @@ MORPHOLOGY = {
         processes=(0, 0),
         nucleus_irregularity=0.03,
         nucleus_offset=0.25,
-        cells_per_image=(3, 6),
-        cluster_spread=0.75,
-        max_overlap=0.3,
+        cells_per_image=(5, 8),
+        neighbour_distance=(0.6, 1.05),
+        new_group=0.15,
+        max_overlap=0.35,
     ),
     # Small round immature cells: a high nucleus-to-cytoplasm ratio.
     "parabasal": Morphology(
@@ -62,8 +65,9 @@ MORPHOLOGY = {
         processes=(0, 0),
         nucleus_irregularity=0.03,
         nucleus_offset=0.15,
-        cells_per_image=(6, 10),
-        cluster_spread=1.3,
+        cells_per_image=(7, 10),
+        neighbour_distance=(0.75, 1.3),
+        new_group=0.3,
         max_overlap=0.25,
     ),
     # Between parabasal and intermediate, with processes where cells pulled apart.
@@ -77,13 +81,14 @@ MORPHOLOGY = {
         processes=(1, 3),
         nucleus_irregularity=0.04,
         nucleus_offset=0.2,
-        cells_per_image=(4, 8),
-        cluster_spread=1.1,
+        cells_per_image=(5, 9),
+        neighbour_distance=(0.7, 1.25),
+        new_group=0.3,
         max_overlap=0.25,
     ),
     # Intermediate-sized cells with an enlarged, wrinkled (raisinoid) nucleus.
     "koilocytotic": Morphology(
-        cell_diameter_um=(30.0, 44.0),
+        cell_diameter_um=(34.0, 48.0),
         cell_aspect=(0.72, 0.95),
         nucleus_diameter_um=(9.0, 13.0),
         nucleus_aspect=(0.65, 0.9),
@@ -92,14 +97,16 @@ MORPHOLOGY = {
         processes=(0, 0),
         nucleus_irregularity=0.1,
         nucleus_offset=0.12,
-        cells_per_image=(3, 7),
-        cluster_spread=0.9,
+        cells_per_image=(4, 8),
+        neighbour_distance=(0.7, 1.2),
+        new_group=0.3,
         max_overlap=0.25,
+        nucleus_harmonics=9,
     ),
     # Small keratinised cells, often in tight three-dimensional groups.
     "dyskeratotic": Morphology(
         cell_diameter_um=(11.0, 18.0),
-        cell_aspect=(0.6, 0.9),
+        cell_aspect=(0.55, 0.9),
         nucleus_diameter_um=(3.5, 6.0),
         nucleus_aspect=(0.7, 0.95),
         corners=None,
@@ -107,8 +114,9 @@ MORPHOLOGY = {
         processes=(0, 0),
         nucleus_irregularity=0.05,
         nucleus_offset=0.2,
-        cells_per_image=(6, 10),
-        cluster_spread=0.7,
+        cells_per_image=(7, 10),
+        neighbour_distance=(0.5, 0.95),
+        new_group=0.1,
         max_overlap=0.45,
     ),
 }
@@ -131,12 +139,12 @@ def round_vertices(vertices: np.ndarray) -> np.ndarray:
 
 
 def _wobble(
-    rng: np.random.Generator, angles: np.ndarray, amplitude: float
+    rng: np.random.Generator, angles: np.ndarray, amplitude: float, harmonics: int = 5
 ) -> np.ndarray:
-    """A smooth periodic factor near 1: a few low harmonics with random phases."""
+    """A smooth periodic factor near 1: low harmonics with random phases."""
     factor = np.ones_like(angles)
-    for harmonic in range(2, 6):
-        weight = amplitude * rng.uniform(0.3, 1.0) / (harmonic - 1)
+    for harmonic in range(2, harmonics + 1):
+        weight = amplitude * rng.uniform(0.3, 1.0) / (harmonic - 1) ** 0.8
         factor += weight * np.cos(harmonic * angles + rng.uniform(0, 2 * math.pi))
     return factor
 
@@ -175,10 +183,15 @@ def rounded_outline(
     vertex_count: int,
     roughness: float,
     process_count: int = 0,
+    harmonics: int = 5,
 ) -> np.ndarray:
-    """A round or oval outline with slow wobbles and optional processes."""
+    """A round or oval outline with wobbles and optional processes.
+
+    More `harmonics` make a wrinkled outline, like a koilocyte's raisin-like nucleus.
+    """
     angles = _angles(rng, vertex_count)
-    radius = _wobble(rng, angles, roughness) + _processes(rng, angles, process_count)
+    radius = _wobble(rng, angles, roughness, harmonics)
+    radius = radius + _processes(rng, angles, process_count)
     radius = np.maximum(radius, 0.5)
     unit = np.column_stack([np.cos(angles), np.sin(angles)]) * radius[:, None]
     return _place(unit, radii, rng.uniform(0, math.pi), centre)
@@ -194,23 +207,27 @@ def angular_outline(
 ) -> np.ndarray:
     """A flat polygonal outline: straight-ish edges between a few corners."""
     corner_angles = np.sort(_angles(rng, corner_count) % (2 * math.pi))
-    corner_radii = rng.uniform(0.85, 1.12, corner_count)
+    corner_radii = rng.uniform(0.78, 1.15, corner_count)
     corners = (
         np.column_stack([np.cos(corner_angles), np.sin(corner_angles)])
         * corner_radii[:, None]
     )
     following = np.roll(corners, -1, axis=0)
     lengths = np.linalg.norm(following - corners, axis=1)
-    shares = np.maximum(1, np.round(lengths / lengths.sum() * vertex_count)).astype(int)
+    shares = np.maximum(2, np.round(lengths / lengths.sum() * vertex_count)).astype(int)
     points = []
-    for start, end, share in zip(corners, following, shares, strict=False):
+    for start, end, share in zip(corners, following, shares, strict=True):
         steps = np.arange(share) + rng.uniform(0.0, 0.3, share) * (np.arange(share) > 0)
-        for t in steps / share:
-            points.append(start + (end - start) * t)
+        along = steps / share
+        # Edges bow a little in or out, as flat cells are rarely ruled straight.
+        bow = rng.uniform(-0.06, 0.05) * np.sin(math.pi * along)
+        normal = np.array([end[1] - start[1], start[0] - end[0]])
+        normal /= max(np.linalg.norm(normal), 1e-9)
+        for t, b in zip(along, bow, strict=True):
+            points.append(start + (end - start) * t - normal * b)
     unit = np.array(points)
-    # Edges of real cells are not ruled lines: a faint wobble along the outline.
     angles = np.arctan2(unit[:, 1], unit[:, 0])
-    unit = unit * _wobble(rng, angles, roughness)[:, None]
+    unit = unit * _wobble(rng, angles, roughness, 9)[:, None]
     return _place(unit, radii, rng.uniform(0, math.pi), centre)
 
 
@@ -236,8 +253,14 @@ def cell_outline(
     centre,
     pixels_per_micron: float,
     size_scale: float = 1.0,
+    nucleus_scale: float = 1.0,
 ) -> CellOutline:
-    """Draw a new cell's outline and nucleus for a class, centred near `centre`."""
+    """Draw a new cell's outline and nucleus for a class, centred near `centre`.
+
+    `size_scale` shrinks the whole cell (to fit a small region); `nucleus_scale`
+    only the nucleus (a superficial cell's pyknotic nucleus against an
+    intermediate cell's vesicular one).
+    """
     shape = morphology(class_name)
     centre = np.asarray(centre, dtype=np.float64)
     diameter = rng.uniform(*shape.cell_diameter_um) * pixels_per_micron * size_scale
@@ -266,7 +289,12 @@ def cell_outline(
         raise RuntimeError(f"could not draw a valid {class_name} outline")
 
     nucleus, nucleus_radii = _nucleus_inside(
-        rng, shape, Polygon(cytoplasm), centre, radius, pixels_per_micron * size_scale
+        rng,
+        shape,
+        Polygon(cytoplasm),
+        centre,
+        radius,
+        pixels_per_micron * size_scale * nucleus_scale,
     )
     return CellOutline(cytoplasm, nucleus, centre, radius, nucleus_radii)
 
@@ -292,7 +320,14 @@ def _nucleus_inside(
         distance = rng.uniform(0, offset) * cell_radius
         where = centre + distance * np.array([math.cos(direction), math.sin(direction)])
         nucleus = round_vertices(
-            rounded_outline(rng, where, radii, vertex_count, shape.nucleus_irregularity)
+            rounded_outline(
+                rng,
+                where,
+                radii,
+                vertex_count,
+                shape.nucleus_irregularity,
+                harmonics=shape.nucleus_harmonics,
+            )
         )
         if is_valid_outline(nucleus) and inner.contains(Polygon(nucleus)):
             return nucleus, radii
