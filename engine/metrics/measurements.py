@@ -34,6 +34,8 @@ from engine.annotations.cells import Cell, ImageRecord
 
 log = logging.getLogger(__name__)
 
+SUBPIXEL_BITS = 4  # vertices are rasterised at 1/16 pixel
+
 
 @dataclass(frozen=True)
 class CellMeasurements:
@@ -100,22 +102,26 @@ def read_rgb(path: Path) -> np.ndarray | None:
 
 def fill_polygon(canvas: np.ndarray, vertices: np.ndarray, value: int) -> None:
     """Paint the pixels inside an outline with `value`, in place (cv2.fillPoly)."""
-    points = np.round(np.asarray(vertices, dtype=np.float64)).astype(np.int32)
-    cv2.fillPoly(canvas, [points.reshape(-1, 1, 2)], int(value))
+    # Fixed-point vertices keep decimal outlines' sub-pixel position instead of
+    # rounding every vertex to a whole pixel.
+    scale = 1 << SUBPIXEL_BITS
+    points = np.round(np.asarray(vertices, dtype=np.float64) * scale).astype(np.int32)
+    cv2.fillPoly(canvas, [points.reshape(-1, 1, 2)], int(value), shift=SUBPIXEL_BITS)
 
 
 def polygon_pixels(grey: np.ndarray, vertices: np.ndarray) -> np.ndarray:
     """The grey values of the pixels inside an outline (empty when none are)."""
     height, width = grey.shape[:2]
-    points = np.round(np.asarray(vertices, dtype=np.float64)).astype(np.int32)
-    x_min, y_min = np.clip(points.min(axis=0), 0, [width, height])
-    x_max, y_max = np.clip(points.max(axis=0) + 1, 0, [width, height])
+    vertices = np.asarray(vertices, dtype=np.float64)
+    x_min, y_min = np.clip(np.floor(vertices.min(axis=0)), 0, [width, height])
+    x_max, y_max = np.clip(np.ceil(vertices.max(axis=0)) + 1, 0, [width, height])
+    x_min, y_min, x_max, y_max = int(x_min), int(y_min), int(x_max), int(y_max)
     if x_max <= x_min or y_max <= y_min:
         return np.empty(0, dtype=grey.dtype)
     # Rasterise only the outline's bounding box: a nucleus is tiny next to a
     # 2048x1536 cluster image.
     mask = np.zeros((y_max - y_min, x_max - x_min), dtype=np.uint8)
-    fill_polygon(mask, points - [x_min, y_min], 1)
+    fill_polygon(mask, vertices - [x_min, y_min], 1)
     return grey[y_min:y_max, x_min:x_max][mask.astype(bool)]
 
 

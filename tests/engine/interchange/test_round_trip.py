@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,32 @@ def test_import_into_a_dataset_with_cells_adds_them_under_new_indices(
     np.testing.assert_allclose(image.cell(3).cytoplasm, before.cytoplasm + 3)
     assert image.cell(3).nucleus is None
     assert reopened.image("im_Parabasal/001").cell(6).class_name == "dyskeratotic"
+
+
+@pytest.fixture(scope="module")
+def synthetic_root(tmp_path_factory):
+    from engine.synthetic import make_dataset
+
+    out = tmp_path_factory.mktemp("synthetic") / "sample"
+    return make_dataset(out, images_per_class=1, seed=3, image_size=(256, 192))
+
+
+@pytest.mark.parametrize("round_trip", [_coco, _geojson], ids=["coco", "geojson"])
+def test_the_synthetic_sample_survives_a_round_trip(
+    round_trip, synthetic_root, tmp_path
+):
+    original = Dataset.open(synthetic_root)
+    copy = tmp_path / "copy"
+    shutil.copytree(
+        synthetic_root,
+        copy,
+        ignore=shutil.ignore_patterns("*.dat", "labels", "backups"),
+    )
+
+    summary = round_trip(original, tmp_path, copy)
+
+    assert summary.errors == [] and summary.warnings == []
+    assert summary.cells_added == original.cell_count() > 20
+    reopened = Dataset.open(copy)
+    assert reopened.problems == []
+    assert_same_cells(cells_of(original), cells_of(reopened))
