@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import __version__
@@ -19,6 +19,7 @@ from engine.errors import CervixError
 from engine.sample import ensure_sample
 
 log = logging.getLogger(__name__)
+qt_log = logging.getLogger("cervix_gui.qt")
 
 DEFAULT_SCREENSHOT_SIZE = (1440, 900)
 PIXELS_WAIT_S = 10.0  # how long a screenshot waits for the image's pixels
@@ -79,9 +80,29 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _log_qt_message(kind: QtMsgType, _context, message: str) -> None:
+    """Qt's own messages go to the log like everyone else's."""
+    level = QT_LEVELS.get(kind, logging.WARNING)
+    # The offscreen platform says this of every window it lays out; it says
+    # nothing about the window, so it must not clutter a screenshot run.
+    if "propagateSizeHints" in message:
+        level = logging.DEBUG
+    qt_log.log(level, "%s", message)
+
+
 def _application() -> QApplication:
     app = QApplication.instance()
     if app is None:
+        qInstallMessageHandler(_log_qt_message)
         app = QApplication([sys.argv[0] if sys.argv else "cervix-gui"])
     QCoreApplication.setApplicationName("Cervix Studio")
     QCoreApplication.setApplicationVersion(__version__)

@@ -87,29 +87,46 @@ class DatasetBrowser(QWidget):
             images = [i for i in dataset.images if i.folder_class == cell_class.name]
             if images:
                 self._add_class(cell_class.name, images, palette)
-        self.tree.expandAll()
+        # Classes open, their (long) lists of isolated cells closed.
+        for row in range(self.tree.topLevelItemCount()):
+            self.tree.topLevelItem(row).setExpanded(True)
         self.tree.blockSignals(False)
 
         self.synthetic_banner.setVisible(dataset.settings.synthetic)
-        classes = sum(1 for figures in dataset.counts().values() if figures["images"])
-        self.summary.setText(
-            f"<b>{dataset.root.name}</b><br>{_images(len(dataset.images))}, "
-            f"{dataset.cell_count()} cells, {classes} classes"
-        )
+        self.summary.setText(self._summary(dataset))
         self.summary.setToolTip(str(dataset.root))
         self.problems.show_problems(dataset)
+
+    @staticmethod
+    def _summary(dataset: Dataset) -> str:
+        """Images, cells and classes, each cell counted once (see `_add_class`)."""
+        cluster = [i for i in dataset.images if i.kind is ImageKind.CLUSTER]
+        cropped = [i for i in dataset.images if i.kind is ImageKind.CROPPED]
+        counted = cluster or cropped
+        cells = sum(len(image.cells) for image in counted)
+        classes = len({image.folder_class for image in dataset.images})
+        text = (
+            f"<b>{dataset.root.name}</b><br>{_images(len(counted))}, {cells} cells, "
+            f"{classes} classes"
+        )
+        if cluster and cropped:
+            text += f"<br>and {len(cropped)} isolated cells cut from them"
+        return text
 
     def _add_class(
         self, class_name: str, images: list[ImageRecord], palette: ClassPalette
     ) -> None:
         cluster = [image for image in images if image.kind is ImageKind.CLUSTER]
         cropped = [image for image in images if image.kind is ImageKind.CROPPED]
-        count = sum(len(image.cells) for image in images)
-        class_item = QTreeWidgetItem(
-            [f"{palette.label(class_name)} ({_images(len(images))})", str(count)]
-        )
+        # SIPaKMeD's isolated cells are cut from its cluster images: counting
+        # both would count each cell twice.
+        counted = cluster or cropped
+        count = sum(len(image.cells) for image in counted)
+        class_item = QTreeWidgetItem([palette.label(class_name), str(count)])
         class_item.setIcon(0, swatch_icon(palette, class_name))
         class_item.setData(0, CLASS_NAME_ROLE, class_name)
+        class_item.setToolTip(0, self._class_tooltip(cluster, cropped))
+        class_item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
         class_item.setFlags(class_item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
         font = class_item.font(0)
         font.setBold(True)
@@ -118,15 +135,27 @@ class DatasetBrowser(QWidget):
         self.tree.addTopLevelItem(class_item)
         for image in cluster:
             class_item.addChild(self._image_item(image))
-        if cropped:
+        if not cropped:
+            return
+        parent = class_item
+        if cluster:
             cropped_count = sum(len(image.cells) for image in cropped)
-            group = QTreeWidgetItem(
-                [f"Isolated cells ({_images(len(cropped))})", str(cropped_count)]
-            )
-            group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsSelectable)
-            class_item.addChild(group)
-            for image in cropped:
-                group.addChild(self._image_item(image))
+            parent = QTreeWidgetItem(["Isolated cells", str(cropped_count)])
+            parent.setToolTip(0, "Cells cut out of the cluster images (CROPPED)")
+            parent.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            parent.setFlags(parent.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            class_item.addChild(parent)
+        for image in cropped:
+            parent.addChild(self._image_item(image))
+
+    @staticmethod
+    def _class_tooltip(cluster: list[ImageRecord], cropped: list[ImageRecord]) -> str:
+        parts = []
+        if cluster:
+            parts.append(f"{_images(len(cluster))} of cell clusters")
+        if cropped:
+            parts.append(f"{_images(len(cropped))} of isolated cells")
+        return ", ".join(parts)
 
     def _image_item(self, image: ImageRecord) -> QTreeWidgetItem:
         item = QTreeWidgetItem([image.stem, str(len(image.cells))])

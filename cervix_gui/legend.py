@@ -20,9 +20,12 @@ class ClassLegend(QWidget):
         self._grid.setHorizontalSpacing(8)
         self._grid.setVerticalSpacing(4)
         self._grid.setColumnStretch(1, 1)
-        self.note = QLabel("Outer line: the cell. Inner, darker line: its nucleus.")
+        self.note = QLabel(
+            "Each cell is outlined in its class colour, its nucleus in a pale "
+            "tint of it."
+        )
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: palette(mid);")
+        self.note.setStyleSheet("color: #5f6368;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(self._grid)
@@ -48,7 +51,7 @@ class ClassLegend(QWidget):
             )
             name = QLabel(cell_class.label)
             group = QLabel(cell_class.group)
-            group.setStyleSheet("color: palette(mid);")
+            group.setStyleSheet("color: #5f6368;")
             count = QLabel("")
             count.setAlignment(
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

@@ -29,6 +29,7 @@ from engine.errors import CervixError
 log = logging.getLogger(__name__)
 
 APP_NAME = "Cervix Studio"
+DOCK_WIDTH = 330  # wide enough for "Superficial-intermediate" and its count
 SYNTHETIC_SUFFIX = " \u2014 synthetic sample"
 
 
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         ):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
+        self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     # -- the dataset -----------------------------------------------------------
 

@@ -29,6 +29,7 @@ GROUP_HUES = {
     "abnormal": (32.0, -58.0),  # orange, red, to magenta (302)
 }
 UNKNOWN_COLOUR = "#9e9e9e"
+NUCLEUS_SATURATION = 0.35  # of the class colour's, for the pale nucleus tint
 
 
 class ClassPalette:
@@ -52,8 +53,14 @@ class ClassPalette:
         return QColor(self._colours.get(class_name, QColor(UNKNOWN_COLOUR)))
 
     def nucleus_colour(self, class_name: str) -> QColor:
-        """A darker, stronger shade of the class colour, for the nucleus outline."""
-        return self.colour(class_name).darker(165)
+        """A pale tint of the class colour, for the nucleus outline: stained
+        nuclei are dark, so a light line stays visible on them."""
+        colour = self.colour(class_name)
+        return QColor.fromHsvF(
+            max(colour.hsvHueF(), 0.0),
+            colour.hsvSaturationF() * NUCLEUS_SATURATION,
+            1.0,
+        )
 
     def label(self, class_name: str) -> str:
         """The class's name as a person reads it."""
@@ -69,16 +76,19 @@ def swatch_icon(palette: ClassPalette, class_name: str, size: int = 16) -> QIcon
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    cell_pen = QPen(palette.colour(class_name), max(size / 8.0, 1.5))
-    painter.setPen(cell_pen)
-    inset = size / 8.0
+    colour = palette.colour(class_name)
+    fill = QColor(colour)
+    fill.setAlphaF(0.45)
+    painter.setPen(QPen(colour, max(size / 9.0, 1.5)))
+    painter.setBrush(fill)
+    inset = size / 10.0
     painter.drawEllipse(QRectF(inset, inset, size - 2 * inset, size - 2 * inset))
-    nucleus = palette.nucleus_colour(class_name)
-    painter.setPen(QPen(nucleus, max(size / 12.0, 1.0)))
-    painter.setBrush(nucleus)
-    radius = size / 6.0
+    painter.setPen(QPen(colour.darker(150), 1.0))
+    painter.setBrush(palette.nucleus_colour(class_name))
+    radius = size / 5.5
+    centre = size / 2.0
     painter.drawEllipse(
-        QRectF(size / 2 - radius, size / 2 - radius, 2 * radius, 2 * radius)
+        QRectF(centre - radius, centre - radius, 2 * radius, 2 * radius)
     )
     painter.end()
     return QIcon(pixmap)

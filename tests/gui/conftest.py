@@ -69,6 +69,24 @@ def draw_dataset(root: Path, layout=SMALL_LAYOUT, synthetic: bool = False) -> Pa
     return root
 
 
+def add_crops(root: Path, folder: str, stem: str, margin: int = 6) -> None:
+    """Cut each cell of one cluster image into CROPPED/, as SIPaKMeD does."""
+    directory = root / folder / folder
+    cropped = directory / "CROPPED"
+    cropped.mkdir()
+    with Image.open(directory / f"{stem}.bmp") as picture:
+        cluster = picture.convert("RGB")
+    for index, (cx, cy, radius) in enumerate(SMALL_LAYOUT[folder][stem], start=1):
+        left, top = int(cx - radius - margin), int(cy - radius - margin)
+        box = (left, top, int(cx + radius + margin), int(cy + radius + margin))
+        cluster.crop(box).save(cropped / f"{stem}_{index:02d}.bmp")
+        shift = np.array([left, top])
+        cytoplasm = ellipse(cx, cy, radius, radius * 0.8) - shift
+        write_dat(cropped / f"{stem}_{index:02d}_cyt.dat", cytoplasm)
+        nucleus = ellipse(cx, cy, radius / 3, radius / 3.5) - shift
+        write_dat(cropped / f"{stem}_{index:02d}_nuc.dat", nucleus)
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_data(tmp_path_factory, monkeypatch) -> Path:
     """Keep the user's data folder (where the sample is drawn) inside the test."""
@@ -92,6 +110,14 @@ def image_size() -> tuple[int, int]:
 @pytest.fixture
 def small_dataset(tmp_path) -> Path:
     return draw_dataset(tmp_path / "small")
+
+
+@pytest.fixture
+def cropped_dataset(tmp_path) -> Path:
+    """`small_dataset` with the cells of im_Parabasal/001 also cut out."""
+    root = draw_dataset(tmp_path / "with-crops")
+    add_crops(root, "im_Parabasal", "001")
+    return root
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def test_every_image_is_listed_under_its_class_with_cell_counts(
         class_name = folder.removeprefix("im_").lower()
         row = rows[class_name]
         assert row.text(1) == str(sum(len(cells) for cells in images.values()))
-        assert f"{len(images)} image" in row.text(0)
+        assert row.text(0) == folder.removeprefix("im_")
+        assert f"{len(images)} image" in row.toolTip(0)
         children = {
             row.child(i).data(0, IMAGE_KEY_ROLE): row.child(i)
             for i in range(row.childCount())
@@ -83,3 +84,27 @@ def test_real_dataset_has_no_synthetic_mark(window, small_dataset):
     assert "synthetic" not in window.windowTitle()
     assert window.browser.synthetic_banner.isHidden()
     assert "synthetic" not in window.status.dataset_label.text()
+
+
+def test_isolated_cells_are_grouped_and_not_counted_twice(window, cropped_dataset):
+    window.open_dataset(cropped_dataset)
+
+    rows = {row.data(0, CLASS_NAME_ROLE): row for row in _class_rows(window.browser)}
+    parabasal = rows["parabasal"]
+    # Its two cluster images hold four cells; the three crops are the same cells.
+    assert parabasal.text(1) == "4"
+    group = parabasal.child(parabasal.childCount() - 1)
+    assert group.text(0) == "Isolated cells"
+    assert group.text(1) == "3"
+    assert not group.isExpanded()
+    assert [group.child(i).text(0) for i in range(group.childCount())] == [
+        "001_01",
+        "001_02",
+        "001_03",
+    ]
+    assert "5 images, 9 cells, 3 classes" in window.browser.summary.text()
+    assert "3 isolated cells" in window.browser.summary.text()
+
+    window.browser.select_image("im_Parabasal/CROPPED/001_02")
+    assert window.viewer.record.key == "im_Parabasal/CROPPED/001_02"
+    assert len(window.viewer.outlines.outline_items()) == 2

@@ -60,7 +60,9 @@ def test_selected_image_shows_exactly_its_cells_in_class_colours(
     )
     nuclei = [item for item in items if item.role == "nucleus"]
     assert len(cytoplasm) == len(nuclei) == len(expected)
-    for item, cell, (cx, cy, radius) in zip(cytoplasm, record.cells, expected, strict=True):
+    for item, cell, (cx, cy, radius) in zip(
+        cytoplasm, record.cells, expected, strict=True
+    ):
         assert item.pen().color() == palette.colour("koilocytotic")
         box = item.mapRectToScene(item.polygon().boundingRect())
         assert abs(box.left() - (cx - radius)) < 0.02

@@ -1,0 +1,100 @@
+"""The main window's dataset actions: opening a folder, and saying clearly why a
+folder cannot be opened."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+
+class MessageBoxes:
+    """Stands in for QMessageBox.critical and keeps what it was asked to say."""
+
+    def __init__(self):
+        self.shown: list[tuple[str, str]] = []
+
+    def critical(self, parent, title, text, *args, **kwargs):
+        self.shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+
+def test_a_folder_that_is_not_a_dataset_is_explained(window, tmp_path, monkeypatch):
+    boxes = MessageBoxes()
+    monkeypatch.setattr(QMessageBox, "critical", boxes.critical)
+    folder = tmp_path / "holiday-photos"
+    folder.mkdir()
+    (folder / "beach.jpg").write_bytes(b"not really")
+
+    assert not window.open_dataset(folder)
+
+    assert len(boxes.shown) == 1
+    title, text = boxes.shown[0]
+    assert title == "Cannot open this dataset"
+    assert str(folder) in text
+    assert "im_Parabasal" in text  # what a dataset folder should hold
+    assert window.dataset is None
+
+
+def test_a_missing_folder_is_explained(window, tmp_path, monkeypatch):
+    boxes = MessageBoxes()
+    monkeypatch.setattr(QMessageBox, "critical", boxes.critical)
+
+    assert not window.open_dataset(tmp_path / "nowhere")
+
+    assert "is not a folder" in boxes.shown[0][1]
+
+
+def test_a_failed_open_keeps_the_dataset_already_shown(
+    window, small_dataset, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(QMessageBox, "critical", MessageBoxes().critical)
+    window.open_dataset(small_dataset)
+
+    window.open_dataset(tmp_path / "nowhere")
+
+    assert window.dataset.root == small_dataset
+    assert window.viewer.record is not None
+    assert window.browser.image_keys()
+
+
+def test_open_action_asks_for_a_folder_and_opens_it(window, small_dataset, monkeypatch):
+    asked = []
+
+    def choose(parent, caption, start, *args, **kwargs):
+        asked.append(caption)
+        return str(small_dataset)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose)
+    window.open_action.trigger()
+
+    assert asked == ["Open a dataset folder"]
+    assert window.dataset.root == small_dataset
+    assert window.windowTitle().startswith("small \u2014 Cervix Studio")
+    assert window.viewer.record.key == window.browser.image_keys()[0]
+
+
+def test_cancelling_the_open_dialog_changes_nothing(window, small_dataset, monkeypatch):
+    window.open_dataset(small_dataset)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: "")
+
+    window.open_action.trigger()
+
+    assert window.dataset.root == small_dataset
+
+
+def test_opening_selects_and_shows_the_first_image(window, small_dataset):
+    window.open_dataset(small_dataset)
+
+    first = window.browser.image_keys()[0]
+    assert first == "im_Parabasal/001"
+    assert window.browser.current_key() == first
+    assert window.viewer.record.key == first
+    assert window.viewer.has_pixels
+
+
+def test_legend_lists_the_dataset_classes_in_order(window, small_dataset):
+    window.open_dataset(small_dataset)
+
+    assert window.legend.class_names() == list(window.dataset.scheme.names)
+    assert window.legend.label_text("superficial-intermediate") == (
+        "Superficial-intermediate"
+    )
