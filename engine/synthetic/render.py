@@ -98,7 +98,7 @@ def draw_cluster_into(
     """Paint a cluster of one class's cells into a region of `canvas`, in place.
 
     `canvas` is float32 RGB of shape (H, W, 3) in 0..255, such as
-    `appearance.new_background` returns; pass it through `appearance.finish`
+    `new_background(rng, size, pixels_per_micron)` returns; pass it to `finish`
     when every cluster is painted. The cells lie wholly inside the region
     `origin_xy` (left, top) and `extent` (width, height), which defaults to the
     rest of the canvas; their outlines are returned in canvas pixels.
@@ -264,7 +264,7 @@ def _paint_cell(
     patches = smooth_noise(rng, box_shape, max(outline.radius / 5, 1.5))
     grain = smooth_noise(rng, box_shape, 0.25 * pixels_per_micron)
     density = rng.uniform(*stain.density) * (
-        1 + look.cytoplasm_texture * patches + 0.5 * look.cytoplasm_texture * grain
+        1 + look.cytoplasm_texture * (patches + 0.8 * grain)
     )
     # Thin cells curl at the edge, so the rim takes up more stain; more on the
     # side where it curls over.
@@ -277,7 +277,7 @@ def _paint_cell(
         specks = smooth_noise(rng, box_shape, 0.3 * pixels_per_micron)
         density += look.granules * np.clip(specks - 2.0, 0, None)
     if rng.random() < look.folds:
-        density += 0.6 * _fold(rng, outline, (x0, y0), box_shape, pixels_per_micron)
+        density += 1.6 * _fold(rng, outline, (x0, y0), box_shape, pixels_per_micron)
     if look.halo:
         density = _perinuclear_halo(rng, density, outline, (x0, y0), box_shape, inside)
     absorb(canvas, (x0, y0), stain.transmission, np.clip(density, 0, None) * mask)

@@ -311,9 +311,11 @@ def _nucleus_inside(
     diameter = rng.uniform(*shape.nucleus_diameter_um) * pixels_per_micron
     diameter = min(diameter, cell_radius * 1.3)
     aspect = rng.uniform(*shape.nucleus_aspect)
-    radii = (max(diameter / 2, 2.5), max(diameter / 2 * aspect, 2.2))
+    # Even a small nucleus keeps a few pixels, unless its cell is tiny too.
+    smallest = min(2.5, 0.3 * cell_radius)
+    radii = (max(diameter / 2, smallest), max(diameter / 2 * aspect, smallest))
     vertex_count = int(np.clip(round(16 + max(radii) * 0.9), 20, 40))
-    inner = cell.buffer(-max(1.5, 0.06 * cell_radius))
+    inner = cell.buffer(-min(max(1.5, 0.06 * cell_radius), 0.3 * cell_radius))
     offset = shape.nucleus_offset
     for _attempt in range(30):
         direction = rng.uniform(0, 2 * math.pi)

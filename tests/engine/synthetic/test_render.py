@@ -141,3 +141,18 @@ def test_clusters_can_be_painted_into_regions_of_a_large_canvas():
             assert cell.class_name == class_name
     with pytest.raises(TypeError):
         draw_cluster_into(image, rng, "parabasal")
+
+
+@pytest.mark.parametrize("size", [(96, 64), (160, 480)])
+def test_small_and_odd_sizes_still_give_valid_cells_inside_the_image(size):
+    for class_name in CLASS_NAMES:
+        image, cells = draw_cluster_image(np.random.default_rng(6), class_name, size)
+
+        assert image.shape == (size[1], size[0], 3)
+        assert cells
+        for cell in cells:
+            assert Polygon(cell.cytoplasm).is_valid
+            assert Polygon(cell.cytoplasm).contains(Polygon(cell.nucleus))
+            x_min, y_min, x_max, y_max = cell.bounds
+            assert x_min >= 0 and y_min >= 0
+            assert x_max <= size[0] - 1 and y_max <= size[1] - 1
