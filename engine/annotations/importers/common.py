@@ -172,7 +172,6 @@ def finish_project(
     report, so both can be read again after the terminal is closed."""
     ProjectFolder(root).save_settings(settings)
     record = report.to_json()
-    record["destination"] = str(report.destination)
     record["when"] = now_iso()
     record["origins"] = origins
     atomic_write_json(root / ".cervix" / "import.json", record)

@@ -155,8 +155,12 @@ def _messages(report: ImportReport, name: str) -> list[str]:
 def test_imperfect_masks_are_imported_and_each_is_reported(
     imperfect_source, tmp_path, masks
 ):
-    report = import_herlev(imperfect_source, tmp_path / "out")
+    progress = []
+    report = import_herlev(
+        imperfect_source, tmp_path / "out", lambda done, total: progress.append(done)
+    )
 
+    assert progress == list(range(1, 8))
     assert report.cell_count == 5
     assert report.skipped == 2
     assert any("touches the background" in m for m in _messages(report, "touching"))

@@ -28,10 +28,15 @@ def test_cervix_import_herlev_converts_and_prints_the_report(
     assert "warnings:" in printed and "touches the background" in printed
 
 
-def test_cervix_import_isbi2014_prints_json(isbi_source, tmp_path, capsys):
+def test_cervix_import_isbi2014_finds_the_truth_file_a_folder_down(
+    isbi_source, tmp_path, capsys
+):
     destination = tmp_path / "isbi"
+    challenge_folder = isbi_source.parent  # holds synthetic/ and edf/
 
-    status = main(["import", "isbi2014", str(isbi_source), str(destination), "--json"])
+    status = main(
+        ["import", "isbi2014", str(challenge_folder), str(destination), "--json"]
+    )
 
     report = json.loads(capsys.readouterr().out)
     assert status == 0
