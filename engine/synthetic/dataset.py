@@ -58,6 +58,8 @@ def make_dataset(
     out = Path(out).expanduser()
     if images_per_class < 1:
         raise ValueError("images_per_class must be at least 1")
+    if seed < 0:
+        raise ValueError("seed must be 0 or more")
     _prepare_folder(out, overwrite)
     scheme = ClassScheme(SIPAKMED_CLASSES)
     total_cells = 0

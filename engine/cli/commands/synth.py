@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.annotations import Dataset
+from engine.annotations import Dataset, ImageKind
 from engine.errors import CervixError
 
 
@@ -53,6 +53,8 @@ def run(args) -> int:
 
     if args.images_per_class < 1:
         raise CervixError("--images-per-class must be at least 1")
+    if args.seed < 0:
+        raise CervixError(f"--seed {args.seed} is negative; use 0 or more")
     width, height = args.size
     if width < 64 or height < 64:
         raise CervixError(f"--size {width} {height} is too small; use at least 64 64")
@@ -66,8 +68,15 @@ def run(args) -> int:
     )
     dataset = Dataset.open(out)
     print(f"{out}  (SYNTHETIC sample, not real patient data)")
-    for name, figures in dataset.counts().items():
-        print(f"  {name:<26} {figures['images']:>4} images {figures['cells']:>5} cells")
+    for cell_class in dataset.scheme.classes:
+        images = [i for i in dataset.images if i.folder_class == cell_class.name]
+        clusters = [i for i in images if i.kind is ImageKind.CLUSTER]
+        cells = sum(len(image.cells) for image in clusters)
+        crops = len(images) - len(clusters)
+        print(
+            f"  {cell_class.name:<26} {len(clusters):>4} cluster images "
+            f"{cells:>5} cells {crops:>5} cropped"
+        )
     if dataset.problems:
         print(f"{len(dataset.problems)} problems:")
         for problem in dataset.problems:

@@ -40,3 +40,11 @@ def test_synth_refuses_a_folder_with_other_files(tmp_path, capsys):
     assert status == 1
     assert "not empty" in capsys.readouterr().err
     assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep"
+
+
+def test_synth_explains_bad_arguments(tmp_path, capsys):
+    assert main(["synth", str(tmp_path / "a"), "--seed", "-3"]) == 1
+    assert "--seed -3 is negative" in capsys.readouterr().err
+    assert main(["synth", str(tmp_path / "b"), "--size", "32", "200"]) == 1
+    assert "too small" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
