@@ -98,6 +98,28 @@ def test_cervix_import_coco_adds_cells_to_an_imported_dataset(
     status = main(["import", "coco", str(dataset_root), str(coco_path)])
 
     assert status == 0
-    assert "1 cells added" in capsys.readouterr().out
+    assert "added" in capsys.readouterr().out
     after = Dataset.open(dataset_root).image("im_cell/001")
     assert len(after.cells) == len(before.cells) + 1
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("engine.annotations.interchange.geojson") is None,
+    reason="the GeoJSON interchange module is not in this checkout",
+)
+def test_cervix_import_geojson_takes_the_dataset_first(isbi_source, tmp_path, capsys):
+    from engine.annotations.interchange.geojson import export_geojson
+
+    exported_root, target_root = tmp_path / "exported", tmp_path / "target"
+    for root in (exported_root, target_root):
+        assert main(["import", "isbi2014", str(isbi_source), str(root)]) == 0
+    export_geojson(Dataset.open(exported_root), tmp_path / "geojson")
+    for path in (target_root / "im_cell" / "im_cell").glob("001_*02.dat"):
+        path.unlink()
+    capsys.readouterr()
+
+    status = main(["import", "geojson", str(target_root), str(tmp_path / "geojson")])
+
+    assert status == 0
+    assert "added" in capsys.readouterr().out
+    assert len(Dataset.open(target_root).image("im_cell/001").cells) == 2
