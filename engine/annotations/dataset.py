@@ -449,14 +449,14 @@ class Dataset:
             if changes:
                 history = entry.setdefault("history", [])
                 history.append({"who": author, "when": when, "what": "; ".join(changes)})
-            if entry != labels.get(str(cell.index)):
+            if entry != labels.get(str(cell.index), {}):
                 if entry:
                     labels[str(cell.index)] = entry
                 else:
                     labels.pop(str(cell.index), None)
                 report.labels_written = True
         if any(index not in current for index in baselines):
-            report.labels_written = True
+            report.labels_written = self.project.labels_path(image.key).exists()
 
         self._check_conflicts(plan)
         for path, data, _ in plan:

@@ -19,6 +19,12 @@ import numpy as np
 from engine.annotations.errors import DatFormatError
 
 _DECIMALS = re.compile(r"\.(\d+)")
+_SEPARATORS = re.compile(r"[,;\s]+")
+_FIRST_SEPARATOR = re.compile(r"^\S+?([\s,;]+)\S")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_VERTEX = rf"[ \t]*{_NUMBER}(?:[ \t]*[,;][ \t]*|[ \t]+){_NUMBER}[ \t]*"
+# A whole file of `x,y` lines, checked in one pass before the fast parse.
+_WELL_FORMED = re.compile(rf"(?:{_VERTEX}\r?\n|[ \t]*\r?\n)*(?:{_VERTEX})?\s*")
 
 
 @dataclass(frozen=True)
@@ -57,20 +63,54 @@ def parse_dat(data: bytes, path: Path | str | None = None) -> DatPolygon:
         raise DatFormatError("not a text file (it contains NUL bytes)", path)
 
     newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.split(newline) if newline == "\r\n" else text.splitlines()
     final_newline = text.endswith(("\n", "\r"))
     stripped_end = text.rstrip("\r\n \t")
     trailing_blank = text[len(stripped_end) :].count("\n") >= 2
 
-    xs: list[float] = []
-    ys: list[float] = []
-    decimals_seen: set[int] = set()
-    separator = None
+    tokens = text.replace(",", " ").replace(";", " ").split()
+    if _WELL_FORMED.fullmatch(text) is not None:
+        vertices = np.array(tokens, dtype=np.float64).reshape(-1, 2)
+        if not np.isfinite(vertices).all():
+            vertices = _parse_line_by_line(text.splitlines(), path)
+    else:
+        vertices = _parse_line_by_line(text.splitlines(), path)
+    if len(vertices) == 0:
+        raise DatFormatError("the file is empty: it holds no vertices", path)
+    if len(vertices) < 3:
+        raise DatFormatError(
+            f"an outline needs at least 3 vertices, this one has {len(vertices)}",
+            path,
+        )
+
+    first_line = text.lstrip()
+    first_line = first_line[: first_line.find("\n")] if "\n" in first_line else first_line
+    between = _FIRST_SEPARATOR.search(first_line.strip())
+    separator = between.group(1) if between else ","
+    decimals_seen = _decimals_used(text, len(tokens))
+    if decimals_seen == {0}:
+        decimals = None
+    elif len(decimals_seen) == 1 and -1 not in decimals_seen:
+        decimals = decimals_seen.pop()
+    else:
+        decimals = -1
+    style = DatStyle(
+        decimals=decimals,
+        separator=separator,
+        newline=newline,
+        final_newline=final_newline,
+        trailing_blank_line=trailing_blank,
+    )
+    return DatPolygon(vertices, style)
+
+
+def _parse_line_by_line(lines: list[str], path) -> np.ndarray:
+    """Parse slowly to find and name the first bad line."""
+    vertices = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
             continue
-        fields = [field.strip() for field in re.split(r"[,\s;]+", line) if field]
+        fields = [field for field in _SEPARATORS.split(line) if field]
         if len(fields) != 2:
             raise DatFormatError(
                 f"expected two numbers `x,y`, found {line[:60]!r}", path, number
@@ -85,36 +125,18 @@ def parse_dat(data: bytes, path: Path | str | None = None) -> DatPolygon:
             raise DatFormatError(
                 f"vertex {line[:60]!r} is not a finite number", path, number
             )
-        if separator is None:
-            between = re.search(r"^\S+?([\s,;]+)\S", line)
-            separator = between.group(1) if between else ","
-        for field in fields:
-            match = _DECIMALS.search(field)
-            decimals_seen.add(len(match.group(1)) if match else 0)
-        xs.append(x)
-        ys.append(y)
+        vertices.append((x, y))
+    return np.array(vertices, dtype=np.float64).reshape(-1, 2)
 
-    if not xs:
-        raise DatFormatError("the file is empty: it holds no vertices", path)
-    if len(xs) < 3:
-        raise DatFormatError(
-            f"an outline needs at least 3 vertices, this one has {len(xs)}", path
-        )
 
-    if decimals_seen == {0}:
-        decimals = None
-    elif len(decimals_seen) == 1:
-        decimals = decimals_seen.pop()
-    else:
-        decimals = -1
-    style = DatStyle(
-        decimals=decimals,
-        separator=separator or ",",
-        newline=newline,
-        final_newline=final_newline,
-        trailing_blank_line=trailing_blank,
-    )
-    return DatPolygon(np.column_stack([xs, ys]).astype(np.float64), style)
+def _decimals_used(text: str, tokens: int) -> set[int]:
+    """The decimal places seen; -1 stands for exponent notation."""
+    if "e" in text or "E" in text:
+        return {-1}
+    decimals = {len(match) for match in _DECIMALS.findall(text)}
+    if text.count(".") < tokens:
+        decimals.add(0)
+    return decimals
 
 
 def read_dat(path: Path) -> DatPolygon:
