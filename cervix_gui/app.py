@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from engine import __version__
 from engine.annotations import Dataset
@@ -136,21 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after the platform is chosen: widgets need the application.
     from cervix_gui.main_window import MainWindow
 
-    path = args.path
-    if path is None:
-        try:
-            path = ensure_sample()
-        except CervixError as error:
-            if args.screenshot is not None:
-                _say(error.user_message())
-                return 1
-            QMessageBox.critical(None, "No sample dataset", error.user_message())
     window = MainWindow()
     if args.screenshot is not None:
+        path = args.path
+        if path is None:
+            try:
+                path = ensure_sample()
+            except CervixError as error:
+                _say(error.user_message())
+                return 1
         return take_screenshot(window, path, args.image, args.size, args.screenshot)
-    if path is not None:
-        window.open_dataset(path)
     window.show()
+    if args.path is None:
+        window.open_sample()
+    else:
+        window.open_dataset(args.path)
     return app.exec()
 
 

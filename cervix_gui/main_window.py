@@ -23,8 +23,10 @@ from cervix_gui.legend import ClassLegend
 from cervix_gui.palette import ClassPalette
 from cervix_gui.status_bar import ViewerStatusBar
 from cervix_gui.viewer import ImageViewer
+from cervix_gui.workers import Job, start_job
 from engine.annotations import Dataset
 from engine.errors import CervixError
+from engine.sample import ensure_sample
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self.status = ViewerStatusBar(self)
         self.setStatusBar(self.status)
         self.loader = ImageLoader(self)
+        self._sample_job: Job | None = None
 
         self._make_actions()
         self.browser.image_selected.connect(self.show_image)
@@ -90,6 +93,12 @@ class MainWindow(QMainWindow):
             self.choose_dataset,
             "Open a SIPaKMeD dataset folder",
         )
+        self.open_sample_action = self._action(
+            "Open the &synthetic sample",
+            [],
+            self.open_sample,
+            "Open the built-in synthetic sample (drawn on first use)",
+        )
         self.quit_action = self._action(
             "&Quit", [QKeySequence.StandardKey.Quit], self.close, "Close the window"
         )
@@ -122,6 +131,7 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_sample_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -160,6 +170,30 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
         if folder:
             self.open_dataset(Path(folder))
+
+    def open_sample(self) -> None:
+        """Open the built-in sample, drawing it first (off the GUI thread) if needed."""
+        if self._sample_job is not None:
+            return
+        self.open_sample_action.setEnabled(False)
+        self.status.showMessage("Preparing the synthetic sample\u2026")
+        self._sample_job = start_job(
+            ensure_sample,
+            on_finished=self._on_sample_ready,
+            on_failed=self._on_sample_failed,
+        )
+
+    def _on_sample_ready(self, path: Path) -> None:
+        self._sample_job = None
+        self.open_sample_action.setEnabled(True)
+        self.status.clearMessage()
+        self.open_dataset(path)
+
+    def _on_sample_failed(self, message: str) -> None:
+        self._sample_job = None
+        self.open_sample_action.setEnabled(True)
+        self.status.clearMessage()
+        QMessageBox.critical(self, "No sample dataset", message)
 
     def open_dataset(self, path: Path) -> bool:
         """Open the dataset at `path`; say why in a message box when it cannot be."""

@@ -108,6 +108,12 @@ def image_size() -> tuple[int, int]:
 
 
 @pytest.fixture
+def dataset_drawer():
+    """`draw_dataset` itself, for tests that draw where the code under test asks."""
+    return draw_dataset
+
+
+@pytest.fixture
 def small_dataset(tmp_path) -> Path:
     return draw_dataset(tmp_path / "small")
 

@@ -3,7 +3,12 @@ folder cannot be opened."""
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+import engine.sample
+import engine.synthetic
 
 
 class MessageBoxes:
@@ -98,3 +103,45 @@ def test_legend_lists_the_dataset_classes_in_order(window, small_dataset):
     assert window.legend.label_text("superficial-intermediate") == (
         "Superficial-intermediate"
     )
+
+
+def test_open_sample_draws_it_off_the_gui_thread_and_opens_it(
+    window, qtbot, monkeypatch, dataset_drawer
+):
+    threads = []
+
+    def draw(path, images_per_class, seed):
+        threads.append(threading.current_thread())
+        dataset_drawer(path, synthetic=True)
+
+    monkeypatch.setattr(engine.sample, "checkout_sample_path", lambda: None)
+    monkeypatch.setattr(engine.synthetic, "make_dataset", draw)
+
+    window.open_sample_action.trigger()
+    assert not window.open_sample_action.isEnabled()  # busy until it is ready
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=10000)
+
+    assert threads and threads[0] is not threading.main_thread()
+    assert window.dataset.root == engine.sample.user_sample_path()
+    assert window.windowTitle().endswith("synthetic sample")
+    assert window.open_sample_action.isEnabled()
+
+
+def test_a_sample_that_cannot_be_drawn_is_explained(window, qtbot, monkeypatch):
+    boxes = MessageBoxes()
+    monkeypatch.setattr(QMessageBox, "critical", boxes.critical)
+    monkeypatch.setattr(engine.sample, "checkout_sample_path", lambda: None)
+
+    def draw(path, images_per_class, seed):
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(engine.synthetic, "make_dataset", draw)
+
+    window.open_sample_action.trigger()
+    qtbot.waitUntil(lambda: bool(boxes.shown), timeout=10000)
+
+    title, text = boxes.shown[0]
+    assert title == "No sample dataset"
+    assert "Permission denied" in text and "CERVIX_DATA_DIR" in text
+    assert window.dataset is None
+    assert window.open_sample_action.isEnabled()
