@@ -333,13 +333,35 @@ class Dataset:
             for cell in image.cells:
                 yield image, cell
 
+    def distinct_cells(self):
+        """Every (image, cell) pair counted once: an isolated crop `NNN_KK` is the
+        same cell as cell KK of cluster image NNN, so crops count only when their
+        cluster image is not in the dataset."""
+        for image in self.images:
+            if image.kind is ImageKind.CROPPED:
+                parent = image.key.replace("/CROPPED/", "/").rsplit("_", 1)[0]
+                if parent in self._by_key:
+                    continue
+            for cell in image.cells:
+                yield image, cell
+
     def counts(self) -> dict[str, dict[str, int]]:
-        """Images and cells per class: the folder's class for images, the cell's own
-        class for cells."""
+        """Per class: image files, cluster images, isolated crops (by the folder's
+        class) and distinct cells (by each cell's own class)."""
         images = Counter(image.folder_class for image in self.images)
-        cells = Counter(cell.class_name for _, cell in self.cells())
+        clusters = Counter(
+            image.folder_class
+            for image in self.images
+            if image.kind is ImageKind.CLUSTER
+        )
+        cells = Counter(cell.class_name for _, cell in self.distinct_cells())
         return {
-            name: {"images": images.get(name, 0), "cells": cells.get(name, 0)}
+            name: {
+                "images": images.get(name, 0),
+                "cluster_images": clusters.get(name, 0),
+                "cropped_cells": images.get(name, 0) - clusters.get(name, 0),
+                "cells": cells.get(name, 0),
+            }
             for name in self.scheme.names
         }
 

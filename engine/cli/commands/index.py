@@ -27,7 +27,7 @@ def run(args) -> int:
                     "dataset": str(dataset.root),
                     "synthetic": dataset.settings.synthetic,
                     "images": len(dataset.images),
-                    "cells": dataset.cell_count(),
+                    "cells": sum(1 for _ in dataset.distinct_cells()),
                     "classes": counts,
                     "problems": [problem.to_json() for problem in dataset.problems],
                 },
@@ -40,10 +40,19 @@ def run(args) -> int:
         title += "  (SYNTHETIC sample, not real patient data)"
     print(title)
     width = max(len(name) for name in counts) if counts else 5
-    print(f"{'class':<{width}}  {'images':>6}  {'cells':>6}")
+    print(f"{'class':<{width}}  {'images':>6}  {'crops':>6}  {'cells':>6}")
+    totals = {"cluster_images": 0, "cropped_cells": 0, "cells": 0}
     for name, figures in counts.items():
-        print(f"{name:<{width}}  {figures['images']:>6}  {figures['cells']:>6}")
-    print(f"{'total':<{width}}  {len(dataset.images):>6}  {dataset.cell_count():>6}")
+        print(
+            f"{name:<{width}}  {figures['cluster_images']:>6}  "
+            f"{figures['cropped_cells']:>6}  {figures['cells']:>6}"
+        )
+        totals = {key: totals[key] + figures[key] for key in totals}
+    print(
+        f"{'total':<{width}}  {totals['cluster_images']:>6}  "
+        f"{totals['cropped_cells']:>6}  {totals['cells']:>6}"
+    )
+    print("(images: cluster images; crops: isolated cell images; cells: distinct)")
     if dataset.problems:
         print(f"\n{len(dataset.problems)} problems (these cells are skipped):")
         for problem in dataset.problems:

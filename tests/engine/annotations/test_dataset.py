@@ -41,8 +41,13 @@ def test_both_inner_folder_names_and_cropped_cells_are_read(small_dataset):
     assert [cell.index for cell in parabasal.cells] == [1, 2]
     assert parabasal.size == (120, 90)
     assert dataset.image("im_Parabasal/CROPPED/001_01").kind is ImageKind.CROPPED
-    assert dataset.counts()["parabasal"] == {"images": 2, "cells": 3}
-    assert dataset.counts()["koilocytotic"] == {"images": 1, "cells": 1}
+    assert dataset.counts()["parabasal"] == {
+        "images": 2,
+        "cluster_images": 1,
+        "cropped_cells": 1,
+        "cells": 2,
+    }
+    assert dataset.counts()["koilocytotic"]["cells"] == 1
 
 
 def test_saving_an_unchanged_dataset_touches_no_file(small_dataset):
