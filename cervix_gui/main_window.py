@@ -224,9 +224,11 @@ class MainWindow(QMainWindow):
         else:
             self.status.showMessage("This dataset has no images to show.")
         if dataset.problems:
+            count = len(dataset.problems)
+            noun = "problem" if count == 1 else "problems"
             self.status.showMessage(
-                f"{len(dataset.problems)} problems found while reading the dataset; "
-                "see the list under the images."
+                f"{count} {noun} found while reading the dataset; see the list "
+                "under the images."
             )
 
     def show_image(self, key: str) -> None:

@@ -59,6 +59,7 @@ def test_problems_are_counted_and_listed_with_their_file(window, small_dataset):
     row = problems.list.item(0).text()
     assert "001_cyt04.dat" in row
     assert ":2" in row  # the faulty line
+    assert window.status.currentMessage().startswith("1 problem found")
     # The three good cells of that image are still listed.
     assert window.browser._items["im_Parabasal/001"].text(1) == "3"
 
@@ -108,3 +109,13 @@ def test_isolated_cells_are_grouped_and_not_counted_twice(window, cropped_datase
     window.browser.select_image("im_Parabasal/CROPPED/001_02")
     assert window.viewer.record.key == "im_Parabasal/CROPPED/001_02"
     assert len(window.viewer.outlines.outline_items()) == 2
+
+
+def test_a_dataset_without_images_says_so(window, tmp_path):
+    (tmp_path / "empty" / "im_Parabasal").mkdir(parents=True)
+
+    assert window.open_dataset(tmp_path / "empty")
+
+    assert window.browser.image_keys() == []
+    assert window.viewer.record is None
+    assert window.status.currentMessage() == "This dataset has no images to show."
