@@ -1,0 +1,417 @@
+"""Paint any tile of a synthetic Pap-smear slide, the same whichever is asked first.
+
+The slide is divided into a grid of squares; each square may hold one cluster
+of cells (drawn by `engine.synthetic`) and some debris, both from a random
+generator seeded by the slide's seed and the square's place. Light passes
+through a smear, so every stained thing multiplies the light behind it: a
+square's cells are painted once as a transmission map, and a tile is its
+background times the maps of the squares it overlaps. The background comes
+from smooth random fields defined over the whole slide, so tiles meet
+without seams.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from engine.synthetic import SyntheticCell, draw_cluster_into
+from engine.synthetic.appearance import BACKGROUND_RGB
+
+log = logging.getLogger(__name__)
+
+# How often each class's clusters occur: mostly normal cells, as on a real smear.
+CLASS_WEIGHTS = {
+    "superficial-intermediate": 0.4,
+    "parabasal": 0.15,
+    "metaplastic": 0.2,
+    "koilocytotic": 0.13,
+    "dyskeratotic": 0.12,
+}
+# Room around a square's content, so that blurred edges and debris near the
+# square's border are painted whole; the maps of neighbours then overlap.
+SQUARE_MARGIN = 48
+WISP_RGB = (0.85, 0.88, 0.95)  # faint mucus strands catch a little haematoxylin
+NOISE_POOL_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class SlideRecipe:
+    """Everything that decides what a synthetic slide looks like."""
+
+    width: int
+    height: int
+    seed: int = 0
+    microns_per_pixel: float = 0.25
+    square_size: int = 768  # pixels of level 0
+    cluster_chance: float = 0.85
+    debris_per_square: float = 6.0
+
+    @property
+    def pixels_per_micron(self) -> float:
+        return 1.0 / self.microns_per_pixel
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(columns, rows) of squares."""
+        return (
+            math.ceil(self.width / self.square_size),
+            math.ceil(self.height / self.square_size),
+        )
+
+
+@dataclass
+class Patch:
+    """A stained region of a square: its transmission (255 = clear) in level 0."""
+
+    x: int
+    y: int
+    transmission: np.ndarray  # (3, h, w) uint8: one plane per colour
+
+
+@dataclass
+class Square:
+    """What one grid square holds: painted patches and the true cells."""
+
+    patches: list[Patch] = field(default_factory=list)
+    cells: list[SyntheticCell] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(patch.transmission.nbytes for patch in self.patches) + 1024
+
+
+class PeriodicField:
+    """A smooth random field over the whole slide, repeating every `period` pixels.
+
+    It is stored coarsely, one sample every `step` pixels, and enlarged with
+    linear interpolation on demand. A pixel's value depends only on its place
+    on the slide, so tiles painted apart agree exactly where they meet.
+    """
+
+    def __init__(
+        self, rng: np.random.Generator, period: int, feature: float, step: int
+    ):
+        self.step = int(step)
+        samples = max(int(period // step), 4)
+        noise = rng.standard_normal((samples, samples))
+        # A Gaussian blur in Fourier space wraps around, so the field repeats
+        # without a seam.
+        frequency = np.fft.fftfreq(samples)
+        sigma = feature / step
+        gain = np.exp(-2 * (math.pi * sigma) ** 2 * frequency**2)
+        smooth = np.fft.ifft2(np.fft.fft2(noise) * np.outer(gain, gain)).real
+        smooth /= smooth.std() or 1.0
+        self.samples = smooth.astype(np.float32)
+
+    def values(self, x: int, y: int, width: int, height: int) -> np.ndarray:
+        """The field on a region of level 0, float32 of shape (height, width)."""
+        step = self.step
+        # One coarse sample more on each side than the region needs, so that
+        # the enlargement never reaches the edge of the block it enlarges.
+        first_column, first_row = x // step - 1, y // step - 1
+        columns = (x + width) // step + 2 - first_column
+        rows = (y + height) // step + 2 - first_row
+        count = self.samples.shape[0]
+        block = self.samples[
+            np.ix_(
+                np.arange(first_row, first_row + rows) % count,
+                np.arange(first_column, first_column + columns) % count,
+            )
+        ]
+        enlarged = cv2.resize(
+            block, (columns * step, rows * step), interpolation=cv2.INTER_LINEAR
+        )
+        left, top = x - first_column * step, y - first_row * step
+        return enlarged[top : top + height, left : left + width]
+
+
+class SlidePainter:
+    """Paints tiles of a synthetic slide and knows the true cells of each square."""
+
+    def __init__(self, recipe: SlideRecipe, cache_bytes: int = 96 * 1024 * 1024):
+        self.recipe = recipe
+        rng = np.random.default_rng([recipe.seed, 0])
+        ppm = recipe.pixels_per_micron
+        self.base_rgb = (np.asarray(BACKGROUND_RGB) + rng.uniform(-4, 4, 3)).astype(
+            np.float32
+        )
+        # Periods of different lengths, so their product hardly ever repeats.
+        self.unevenness = PeriodicField(rng, 16384, 300 * ppm, 64)
+        self.wisps = PeriodicField(rng, 3000, 3 * ppm, 4)
+        self.wisp_patches = PeriodicField(rng, 8192, 60 * ppm, 32)
+        self._wisp_log = 0.12 * np.log(np.asarray(WISP_RGB, np.float32))
+        # Camera noise repeats from a pool: drawing fresh noise for every tile
+        # would cost more than painting the tile.
+        self.noise = rng.normal(0, 1.6, (3, NOISE_POOL_SIDE, NOISE_POOL_SIDE)).astype(
+            np.float32
+        )
+        self._cache_bytes = cache_bytes
+        self._squares: OrderedDict[tuple[int, int], Square] = OrderedDict()
+        self._cached_bytes = 0
+        self._pending: dict[tuple[int, int], Future] = {}
+        self._lock = threading.Lock()
+
+    def square(self, column: int, row: int) -> Square:
+        """The content of one grid square, painted on first use and kept a while.
+
+        Safe to call from several threads; a square asked for by two threads
+        at once is painted once.
+        """
+        key = (column, row)
+        with self._lock:
+            square = self._squares.get(key)
+            if square is not None:
+                self._squares.move_to_end(key)
+                return square
+            pending = self._pending.get(key)
+            painting_here = pending is None
+            if painting_here:
+                pending = self._pending[key] = Future()
+        if not painting_here:
+            return pending.result()
+        try:
+            square = self._paint_square(column, row)
+        except BaseException as error:
+            pending.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                del self._pending[key]
+        with self._lock:
+            self._squares[key] = square
+            self._cached_bytes += square.nbytes
+            while self._cached_bytes > self._cache_bytes and len(self._squares) > 1:
+                _, evicted = self._squares.popitem(last=False)
+                self._cached_bytes -= evicted.nbytes
+        pending.set_result(square)
+        return square
+
+    def paint_tile(
+        self, x: int, y: int, width: int, height: int, *, camera_noise: bool = True
+    ) -> np.ndarray:
+        """The slide's pixels in a region of level 0, RGB uint8 (height, width, 3).
+
+        Camera noise is drawn per region; without it, overlapping regions agree
+        pixel for pixel wherever they are cut.
+
+        The colour planes are painted apart, (3, height, width), because numpy
+        is many times faster on contiguous planes than on interleaved pixels.
+        """
+        canvas = self._background(x, y, width, height)
+        for column, row in self._squares_over(x, y, width, height):
+            for patch in self.square(column, row).patches:
+                _multiply_patch(canvas, x, y, patch)
+        if camera_noise:
+            self._add_noise(canvas, x, y)
+        np.clip(canvas, 0, 255, out=canvas)
+        planes = np.rint(canvas, out=canvas).astype(np.uint8)
+        return cv2.merge(list(planes))
+
+    def _add_noise(self, canvas: np.ndarray, x: int, y: int) -> None:
+        rng = np.random.default_rng([self.recipe.seed, 2, x, y])
+        half = NOISE_POOL_SIDE // 2
+        for top in range(0, canvas.shape[1], half):
+            for left in range(0, canvas.shape[2], half):
+                part = canvas[:, top : top + half, left : left + half]
+                noise_y, noise_x = rng.integers(0, half, 2)
+                part += self.noise[
+                    :,
+                    noise_y : noise_y + part.shape[1],
+                    noise_x : noise_x + part.shape[2],
+                ]
+
+    def _background(self, x: int, y: int, width: int, height: int) -> np.ndarray:
+        """Light glass, unevenly lit, with faint mucus wisps; float32 RGB."""
+        light = self.unevenness.values(x, y, width, height)
+        light *= np.float32(0.025)
+        light += np.float32(1.0)
+        wisp = np.clip(self.wisps.values(x, y, width, height), 0, None)
+        wisp *= np.clip(self.wisp_patches.values(x, y, width, height), 0, None)
+        canvas = np.empty((3, height, width), dtype=np.float32)
+        for channel in range(3):
+            # transmission ** density, as exp(density * log(transmission)).
+            np.multiply(wisp, self._wisp_log[channel], out=canvas[channel])
+            np.exp(canvas[channel], out=canvas[channel])
+            canvas[channel] *= light
+            canvas[channel] *= self.base_rgb[channel]
+        return canvas
+
+    def _squares_over(self, x: int, y: int, width: int, height: int):
+        size = self.recipe.square_size
+        columns, rows = self.recipe.grid
+        first_column = max((x - SQUARE_MARGIN) // size, 0)
+        last_column = min((x + width + SQUARE_MARGIN) // size, columns - 1)
+        first_row = max((y - SQUARE_MARGIN) // size, 0)
+        last_row = min((y + height + SQUARE_MARGIN) // size, rows - 1)
+        for row in range(first_row, last_row + 1):
+            for column in range(first_column, last_column + 1):
+                yield column, row
+
+    def _paint_square(self, column: int, row: int) -> Square:
+        recipe = self.recipe
+        rng = np.random.default_rng([recipe.seed, 1, column, row])
+        size = recipe.square_size
+        left, top = column * size, row * size
+        # The part of the square on the slide: cells must lie on the slide.
+        inner_width = min(size, recipe.width - left)
+        inner_height = min(size, recipe.height - top)
+        square = Square()
+        if rng.random() < recipe.cluster_chance and min(inner_width, inner_height) > 96:
+            self._paint_cluster(rng, square, left, top, inner_width, inner_height)
+        for _ in range(
+            int(
+                rng.poisson(
+                    recipe.debris_per_square * (inner_width * inner_height / size**2)
+                )
+            )
+        ):
+            centre = (
+                left + rng.uniform(0, inner_width),
+                top + rng.uniform(0, inner_height),
+            )
+            square.patches.append(_debris(rng, centre, recipe.pixels_per_micron))
+        return square
+
+    def _paint_cluster(
+        self,
+        rng: np.random.Generator,
+        square: Square,
+        left: int,
+        top: int,
+        inner_width: int,
+        inner_height: int,
+    ) -> None:
+        class_name = str(
+            rng.choice(list(CLASS_WEIGHTS), p=list(CLASS_WEIGHTS.values()))
+        )
+        extent_width = int(rng.uniform(0.45, 0.9) * inner_width)
+        extent_height = int(rng.uniform(0.45, 0.9) * inner_height)
+        offset_x = left + int(rng.integers(0, inner_width - extent_width + 1))
+        offset_y = top + int(rng.integers(0, inner_height - extent_height + 1))
+        margin = SQUARE_MARGIN
+        # A white canvas: after painting, each pixel / 255 is the share of
+        # light the cells let through there.
+        canvas = np.full(
+            (extent_height + 2 * margin, extent_width + 2 * margin, 3),
+            255.0,
+            dtype=np.float32,
+        )
+        cell_count = int(rng.integers(1, 3)) if rng.random() < 0.25 else None
+        cells = draw_cluster_into(
+            canvas,
+            rng,
+            class_name,
+            (margin, margin),
+            (extent_width, extent_height),
+            cell_count=cell_count,
+            pixels_per_micron=self.recipe.pixels_per_micron,
+        )
+        if not cells:
+            return
+        # The optics blur everything a little, as engine.synthetic's finish does.
+        sigma = max(0.55, 0.3 * self.recipe.pixels_per_micron)
+        canvas = cv2.GaussianBlur(canvas, (0, 0), sigma)
+        red, green, blue = cv2.split(canvas)
+        stained = np.nonzero(np.minimum(np.minimum(red, green), blue) < 254.5)
+        y0, y1 = int(stained[0].min()), int(stained[0].max()) + 1
+        x0, x1 = int(stained[1].min()), int(stained[1].max()) + 1
+        origin = np.array([offset_x - margin, offset_y - margin], dtype=np.float64)
+        square.patches.append(
+            Patch(
+                int(origin[0]) + x0,
+                int(origin[1]) + y0,
+                np.rint(canvas[y0:y1, x0:x1])
+                .astype(np.uint8)
+                .transpose(2, 0, 1)
+                .copy(),
+            )
+        )
+        for cell in cells:
+            square.cells.append(
+                SyntheticCell(
+                    cell.class_name,
+                    np.round(cell.cytoplasm + origin, 2),
+                    np.round(cell.nucleus + origin, 2),
+                )
+            )
+
+
+def _multiply_patch(canvas: np.ndarray, x: int, y: int, patch: Patch) -> None:
+    """Let the tile's light through a patch, where the two overlap."""
+    height, width = canvas.shape[1:]
+    patch_height, patch_width = patch.transmission.shape[1:]
+    left, top = max(patch.x, x), max(patch.y, y)
+    right = min(patch.x + patch_width, x + width)
+    bottom = min(patch.y + patch_height, y + height)
+    if left >= right or top >= bottom:
+        return
+    share = patch.transmission[
+        :, top - patch.y : bottom - patch.y, left - patch.x : right - patch.x
+    ].astype(np.float32)
+    share *= np.float32(1 / 255)
+    canvas[:, top - y : bottom - y, left - x : right - x] *= share
+
+
+def _debris(rng: np.random.Generator, centre, pixels_per_micron: float) -> Patch:
+    """One inflammatory cell or speck of debris, unannotated as on real slides."""
+    ppm = pixels_per_micron
+    side = int(math.ceil(12 * ppm)) | 1
+    density = np.zeros((side, side, 3), np.float32)
+    middle = side // 2
+    kind = rng.random()
+    if kind < 0.55:
+        # A neutrophil: faint round body, two to four dark nuclear lobes.
+        _soft_disc(
+            density,
+            (middle, middle),
+            rng.uniform(4.0, 5.5) * ppm,
+            1.8,
+            (0.85, 0.88, 0.92),
+        )
+        for _ in range(int(rng.integers(2, 5))):
+            angle = rng.uniform(0, 2 * math.pi)
+            distance = rng.uniform(1.0, 2.4) * ppm
+            lobe = (
+                middle + distance * math.cos(angle),
+                middle + distance * math.sin(angle),
+            )
+            _soft_disc(
+                density, lobe, rng.uniform(1.0, 1.6) * ppm, 1.7, (0.42, 0.36, 0.58)
+            )
+    elif kind < 0.75:
+        _soft_disc(
+            density,
+            (middle, middle),
+            rng.uniform(2.5, 3.5) * ppm,
+            1.6,
+            (0.45, 0.38, 0.6),
+        )
+    else:
+        _soft_disc(
+            density,
+            (middle, middle),
+            rng.uniform(0.4, 1.5) * ppm,
+            rng.uniform(0.6, 1.6),
+            (0.7, 0.55, 0.6),
+        )
+    transmission = 255.0 * np.exp(-density)
+    top_left = (int(round(centre[0])) - middle, int(round(centre[1])) - middle)
+    planes = np.rint(transmission).astype(np.uint8).transpose(2, 0, 1).copy()
+    return Patch(top_left[0], top_left[1], planes)
+
+
+def _soft_disc(density, centre, radius: float, strength: float, stain_rgb) -> None:
+    """Add a disc of stain with a soft edge to a density map (-log transmission)."""
+    side = density.shape[0]
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
+    distance = np.hypot(xs - centre[0], ys - centre[1]) / max(radius, 0.5)
+    layer = np.clip(1.5 - 1.5 * distance, 0, 1) * strength
+    density -= layer[:, :, None] * np.log(np.asarray(stain_rgb, np.float32))
