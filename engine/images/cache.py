@@ -155,6 +155,10 @@ class CachedTileReader:
 
     def read_tile(self, level: int, tile_x: int, tile_y: int) -> np.ndarray:
         """One tile of a level, RGB uint8, read-only; from the cache when there."""
+        if self.source.closed:
+            raise ImageSourceError(
+                "the image was closed", self.source.path, "open it again to read it"
+            )
         columns, rows = self.tile_grid(level)
         if not (0 <= tile_x < columns and 0 <= tile_y < rows):
             raise RegionError(

@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.annotations import Cell
 from engine.images.outlines import OutlineSet
+from engine.predictions import PredictedCell
 
 
 @dataclass
@@ -35,38 +36,75 @@ class CellOutlines:
     def from_cells(
         cls, cells: Sequence[Cell], class_names: Sequence[str] = ()
     ) -> CellOutlines:
-        """Index `cells`; classes not in `class_names` are added after them."""
+        """Index annotated cells; classes not in `class_names` are added after them."""
+        return cls.build(
+            [cell.cytoplasm for cell in cells],
+            [cell.nucleus for cell in cells],
+            [cell.class_name for cell in cells],
+            [cell.index for cell in cells],
+            [cell.score for cell in cells],
+            [cell.probabilities for cell in cells],
+            class_names,
+        )
+
+    @classmethod
+    def from_predictions(
+        cls, cells: Sequence[PredictedCell], class_names: Sequence[str] = ()
+    ) -> CellOutlines:
+        """Index predicted cells; a cell without a predicted class gets ""."""
+        return cls.build(
+            [cell.cytoplasm for cell in cells],
+            [cell.nucleus for cell in cells],
+            [cell.predicted_class or "" for cell in cells],
+            [cell.id for cell in cells],
+            [cell.score for cell in cells],
+            [cell.probabilities for cell in cells],
+            class_names,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        cytoplasms: Sequence[np.ndarray],
+        nuclei: Sequence[np.ndarray | None],
+        cell_classes: Sequence[str],
+        ids: Sequence[int],
+        scores: Sequence[float | None],
+        probabilities: Sequence[dict[str, float] | None],
+        class_names: Sequence[str] = (),
+    ) -> CellOutlines:
+        """Index cells given as parallel lists, one entry per cell."""
         names = list(class_names)
         codes_of = {name: code for code, name in enumerate(names)}
-        codes = np.empty(len(cells), dtype=np.int64)
-        scores = np.full(len(cells), np.nan)
-        nuclei, nucleus_rows = [], []
-        for row, cell in enumerate(cells):
-            code = codes_of.get(cell.class_name)
+        count = len(cytoplasms)
+        codes = np.empty(count, dtype=np.int64)
+        for row, class_name in enumerate(cell_classes):
+            code = codes_of.get(class_name)
             if code is None:
-                code = codes_of[cell.class_name] = len(names)
-                names.append(cell.class_name)
+                code = codes_of[class_name] = len(names)
+                names.append(class_name)
             codes[row] = code
-            if cell.score is not None:
-                scores[row] = cell.score
-            if cell.nucleus is not None and len(cell.nucleus):
-                nuclei.append(cell.nucleus)
-                nucleus_rows.append(row)
-        probabilities = np.full((len(cells), len(names)), np.nan)
-        for row, cell in enumerate(cells):
-            for name, value in (cell.probabilities or {}).items():
-                code = codes_of.get(name)
-                if code is not None:
-                    probabilities[row, code] = value
+        nucleus_rows = [
+            row
+            for row, nucleus in enumerate(nuclei)
+            if nucleus is not None and len(nucleus)
+        ]
+        table = np.full((count, len(names)), np.nan)
+        for row, values in enumerate(probabilities):
+            for name, value in (values or {}).items():
+                if name in codes_of:
+                    table[row, codes_of[name]] = value
         outlines = cls(
-            cytoplasm=OutlineSet([cell.cytoplasm for cell in cells]),
-            nuclei=OutlineSet(nuclei),
+            cytoplasm=OutlineSet(cytoplasms),
+            nuclei=OutlineSet([nuclei[row] for row in nucleus_rows]),
             nucleus_rows=np.asarray(nucleus_rows, dtype=np.int64),
-            cell_ids=np.fromiter((c.index for c in cells), np.int64, len(cells)),
+            cell_ids=np.asarray(list(ids), dtype=np.int64).reshape(count),
             class_codes=codes,
             class_names=names,
-            scores=scores,
-            probabilities=probabilities,
+            scores=np.array(
+                [np.nan if score is None else score for score in scores], dtype=float
+            ).reshape(count),
+            probabilities=table,
         )
         outlines._row_of_id = {int(i): row for row, i in enumerate(outlines.cell_ids)}
         return outlines

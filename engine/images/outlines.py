@@ -29,7 +29,9 @@ class OutlineSet:
 
     def __init__(self, outlines: Sequence[np.ndarray]):
         count = len(outlines)
-        self.counts = np.fromiter((len(outline) for outline in outlines), np.int64, count)
+        self.counts = np.fromiter(
+            (len(outline) for outline in outlines), np.int64, count
+        )
         if count and self.counts.min() < 1:
             raise ValueError("every outline needs at least one vertex")
         if count:
@@ -55,7 +57,9 @@ class OutlineSet:
         }
         self._lock = threading.Lock()
         # A sample of outlines tells the typical edge length well enough.
-        sample = np.unique(np.linspace(0, max(count - 1, 0), min(count, 2000)).astype(int))
+        sample = np.unique(
+            np.linspace(0, max(count - 1, 0), min(count, 2000)).astype(int)
+        )
         edges = self._perimeters(sample) / np.maximum(self.counts[sample], 1)
         self.typical_edge = max(float(np.median(edges)), 1e-6) if count else 1.0
         sizes = np.maximum(self.bounds[:, 2] - self.bounds[:, 0], 0.0)
@@ -69,7 +73,9 @@ class OutlineSet:
         start = self.starts[index]
         return self.vertices[start : start + self.counts[index]]
 
-    def query(self, x_min: float, y_min: float, x_max: float, y_max: float) -> np.ndarray:
+    def query(
+        self, x_min: float, y_min: float, x_max: float, y_max: float
+    ) -> np.ndarray:
         """Indices of the outlines whose boxes overlap the rectangle."""
         return self.index.query(x_min, y_min, x_max, y_max)
 
@@ -166,7 +172,9 @@ class OutlineSet:
             crossing_x = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
         crossings = straddles & (x < crossing_x)
         counts = self.counts[candidates]
-        per_outline = np.add.reduceat(crossings.astype(np.int64), np.cumsum(counts) - counts)
+        per_outline = np.add.reduceat(
+            crossings.astype(np.int64), np.cumsum(counts) - counts
+        )
         return candidates[per_outline % 2 == 1]
 
     def areas(self, indices: np.ndarray | None = None) -> np.ndarray:
@@ -193,5 +201,7 @@ def _vertex_positions(starts: np.ndarray, counts: np.ndarray, indices: np.ndarra
     one outline after another, and where each outline's block ends."""
     wanted = counts[indices]
     block_starts = np.cumsum(wanted) - wanted
-    positions = np.repeat(starts[indices] - block_starts, wanted) + np.arange(wanted.sum())
+    positions = np.repeat(starts[indices] - block_starts, wanted) + np.arange(
+        wanted.sum()
+    )
     return positions, block_starts + wanted

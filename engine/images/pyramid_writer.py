@@ -103,15 +103,12 @@ class _Reducer:
         top = (tile_y % 2) * half
         self.row[top : top + half, tile_x * half : (tile_x + 1) * half] = small
 
-    def finish_row(self) -> list[np.ndarray]:
-        """The row's tiles, left to right, and a white row for the next ones."""
+    def finish_row(self) -> Iterator[np.ndarray]:
+        """The row's tiles, left to right; then the row is white for the next ones."""
         size = self.tile_size
-        tiles = [
-            self.row[:, column * size : (column + 1) * size].copy()
-            for column in range(self.level.columns)
-        ]
+        for column in range(self.level.columns):
+            yield self.row[:, column * size : (column + 1) * size]
         self.row[:] = 255
-        return tiles
 
 
 def default_workers() -> int:

@@ -40,6 +40,8 @@ CLASS_WEIGHTS = {
 SQUARE_MARGIN = 48
 WISP_RGB = (0.85, 0.88, 0.95)  # faint mucus strands catch a little haematoxylin
 NOISE_POOL_SIDE = 1024
+MIN_CLUSTER_SIDE = 128  # a smaller region would squeeze the cells
+SQUARE_BYTES_GUESS = 1 << 20  # a square with a cluster holds about this much
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class SlideRecipe:
     seed: int = 0
     microns_per_pixel: float = 0.25
     square_size: int = 768  # pixels of level 0
-    cluster_chance: float = 0.85
+    # Chances of no, one and two clusters in a square: uneven, like a smear.
+    clusters_per_square: tuple[float, float, float] = (0.3, 0.5, 0.2)
     debris_per_square: float = 6.0
 
     @property
@@ -136,7 +139,7 @@ class PeriodicField:
 class SlidePainter:
     """Paints tiles of a synthetic slide and knows the true cells of each square."""
 
-    def __init__(self, recipe: SlideRecipe, cache_bytes: int = 96 * 1024 * 1024):
+    def __init__(self, recipe: SlideRecipe, cache_bytes: int | None = None):
         self.recipe = recipe
         rng = np.random.default_rng([recipe.seed, 0])
         ppm = recipe.pixels_per_micron
@@ -153,7 +156,16 @@ class SlidePainter:
         self.noise = rng.normal(0, 1.6, (3, NOISE_POOL_SIDE, NOISE_POOL_SIDE)).astype(
             np.float32
         )
+        if cache_bytes is None:
+            # Tiles are painted row by row and a square spans two or three
+            # rows of tiles, so two rows of squares must stay painted.
+            columns = recipe.grid[0]
+            cache_bytes = max(32 << 20, 2 * columns * SQUARE_BYTES_GUESS)
         self._cache_bytes = cache_bytes
+        # The cells of each painted square wait here until `take_cells`, so
+        # that they outlive the square's pixels in the cache.
+        self._unclaimed_cells: dict[tuple[int, int], list[SyntheticCell]] = {}
+        self._claimed: set[tuple[int, int]] = set()
         self._squares: OrderedDict[tuple[int, int], Square] = OrderedDict()
         self._cached_bytes = 0
         self._pending: dict[tuple[int, int], Future] = {}
@@ -186,6 +198,8 @@ class SlidePainter:
             with self._lock:
                 del self._pending[key]
         with self._lock:
+            if key not in self._claimed:
+                self._unclaimed_cells[key] = square.cells
             self._squares[key] = square
             self._cached_bytes += square.nbytes
             while self._cached_bytes > self._cache_bytes and len(self._squares) > 1:
@@ -193,6 +207,16 @@ class SlidePainter:
                 self._cached_bytes -= evicted.nbytes
         pending.set_result(square)
         return square
+
+    def take_cells(self, column: int, row: int) -> list[SyntheticCell]:
+        """The true cells of a square, in slide pixels; each square's only once."""
+        key = (column, row)
+        with self._lock:
+            self._claimed.add(key)
+            cells = self._unclaimed_cells.pop(key, None)
+        if cells is None:
+            cells = self.square(column, row).cells
+        return cells
 
     def paint_tile(
         self, x: int, y: int, width: int, height: int, *, camera_noise: bool = True
@@ -264,15 +288,22 @@ class SlidePainter:
         inner_width = min(size, recipe.width - left)
         inner_height = min(size, recipe.height - top)
         square = Square()
-        if rng.random() < recipe.cluster_chance and min(inner_width, inner_height) > 96:
-            self._paint_cluster(rng, square, left, top, inner_width, inner_height)
-        for _ in range(
-            int(
-                rng.poisson(
-                    recipe.debris_per_square * (inner_width * inner_height / size**2)
-                )
-            )
+        for region in _cluster_regions(
+            rng, recipe.clusters_per_square, inner_width, inner_height
         ):
+            region_left, region_top, region_width, region_height = region
+            self._paint_cluster(
+                rng,
+                square,
+                left + region_left,
+                top + region_top,
+                region_width,
+                region_height,
+            )
+        debris = rng.poisson(
+            recipe.debris_per_square * inner_width * inner_height / size**2
+        )
+        for _ in range(int(debris)):
             centre = (
                 left + rng.uniform(0, inner_width),
                 top + rng.uniform(0, inner_height),
@@ -292,8 +323,8 @@ class SlidePainter:
         class_name = str(
             rng.choice(list(CLASS_WEIGHTS), p=list(CLASS_WEIGHTS.values()))
         )
-        extent_width = int(rng.uniform(0.45, 0.9) * inner_width)
-        extent_height = int(rng.uniform(0.45, 0.9) * inner_height)
+        extent_width = int(rng.uniform(0.75, 1.0) * inner_width)
+        extent_height = int(rng.uniform(0.75, 1.0) * inner_height)
         offset_x = left + int(rng.integers(0, inner_width - extent_width + 1))
         offset_y = top + int(rng.integers(0, inner_height - extent_height + 1))
         margin = SQUARE_MARGIN
@@ -342,6 +373,32 @@ class SlidePainter:
                     np.round(cell.nucleus + origin, 2),
                 )
             )
+
+
+def _cluster_regions(
+    rng: np.random.Generator,
+    chances: tuple[float, ...],
+    width: int,
+    height: int,
+) -> list[tuple[int, int, int, int]]:
+    """Where a square's clusters go: (left, top, width, height) inside the square.
+
+    Two clusters share the square along a random cut, so that they never
+    overlap and the squares do not line up into a visible grid.
+    """
+    count = int(rng.choice(len(chances), p=chances))
+    if count == 0 or min(width, height) < MIN_CLUSTER_SIDE:
+        return []
+    if count == 1:
+        return [(0, 0, width, height)]
+    cut = rng.uniform(0.35, 0.65)
+    if rng.random() < 0.5 and width >= 2 * MIN_CLUSTER_SIDE:
+        first = int(width * cut)
+        return [(0, 0, first, height), (first, 0, width - first, height)]
+    if height >= 2 * MIN_CLUSTER_SIDE:
+        first = int(height * cut)
+        return [(0, 0, width, first), (0, first, width, height - first)]
+    return [(0, 0, width, height)]
 
 
 def _multiply_patch(canvas: np.ndarray, x: int, y: int, patch: Patch) -> None:

@@ -51,7 +51,9 @@ class GridIndex:
         per_box = spans_x * spans_y
         box_of_entry = np.repeat(np.arange(self.count), per_box)
         # The position of each entry within its box's block of bins.
-        local = np.arange(per_box.sum()) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+        local = np.arange(per_box.sum()) - np.repeat(
+            np.cumsum(per_box) - per_box, per_box
+        )
         span_x = spans_x[box_of_entry]
         bin_x = first_x[box_of_entry] + local % span_x
         bin_y = first_y[box_of_entry] + local // span_x
@@ -75,7 +77,9 @@ class GridIndex:
             np.clip(last_y, 0, self.rows - 1),
         )
 
-    def query(self, x_min: float, y_min: float, x_max: float, y_max: float) -> np.ndarray:
+    def query(
+        self, x_min: float, y_min: float, x_max: float, y_max: float
+    ) -> np.ndarray:
         """Indices, ascending, of the boxes that overlap the rectangle (edges count)."""
         if self.count == 0 or x_max < x_min or y_max < y_min:
             return np.empty(0, dtype=np.int64)

@@ -89,7 +89,7 @@ def write_synthetic_slide(
 
     def row_done(rows_done: int, rows: int) -> None:
         # Cells are listed one row of squares at a time, in a fixed order,
-        # once painting has passed them and while they are still cached.
+        # once painting has passed them.
         geojson.write_rows_above(rows_done * tile_size - SQUARE_MARGIN)
         if progress is not None:
             progress(rows_done, rows)
@@ -174,7 +174,7 @@ class _CellWriter:
         ):
             row = self._rows_written
             for column in range(columns):
-                for index, cell in enumerate(self.painter.square(column, row).cells):
+                for index, cell in enumerate(self.painter.take_cells(column, row)):
                     feature_id = uuid.uuid5(
                         uuid.NAMESPACE_URL,
                         f"cervix-synthetic-slide/{self.seed}/{column}/{row}/{index}",

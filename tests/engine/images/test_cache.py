@@ -8,7 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from engine.images import CachedTileReader, RegionError, TileCache, open_image
+from engine.images import (
+    CachedTileReader,
+    ImageSourceError,
+    RegionError,
+    TileCache,
+    open_image,
+)
 
 
 def tile_of(nbytes: int, value: int = 0) -> np.ndarray:
@@ -100,6 +106,8 @@ def test_reader_tiles_follow_the_files_grid(ome_tiff, slide_pixels):
             reader.read_region(0, 700, 0, 5, 5)
         assert len(reader.cache) == 1
         assert reader.forget() == 1 and len(reader.cache) == 0
+    with pytest.raises(ImageSourceError):
+        reader.read_tile(0, 0, 0)  # the source is closed now
 
 
 def test_hammered_from_threads(ome_tiff, slide_pixels):
@@ -107,10 +115,13 @@ def test_hammered_from_threads(ome_tiff, slide_pixels):
     cache = TileCache(max_bytes=5 * tile_bytes)  # far fewer than the 33 tiles
     rng = np.random.default_rng(7)
     requests = [
-        (int(level), int(rng.integers(0, 1 + 5 // (level + 1))),
-         int(rng.integers(0, 1 + 3 // (level + 1))))
+        (
+            int(level),
+            int(rng.integers(0, 1 + 5 // (level + 1))),
+            int(rng.integers(0, 1 + 3 // (level + 1))),
+        )
         for level in rng.integers(0, 2, 800)
-    ]  # fmt: skip
+    ]
     over_budget = []
 
     with open_image(ome_tiff) as source:

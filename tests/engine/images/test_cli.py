@@ -39,8 +39,19 @@ def test_info_on_a_broken_file_is_one_clear_line(tmp_path, capsys):
 
 def test_synth_slide_writes_slide_and_cells(tmp_path, capsys):
     out = tmp_path / "tiny.ome.tif"
-    code = main(["synth-slide", str(out), "--size", "1024", "768", "--seed", "2",
-                 "--tile", "256"])  # fmt: skip
+    code = main(
+        [
+            "synth-slide",
+            str(out),
+            "--size",
+            "1024",
+            "768",
+            "--seed",
+            "2",
+            "--tile",
+            "256",
+        ]
+    )
     assert code == 0
     assert out.is_file() and (tmp_path / "tiny.cells.geojson").is_file()
     assert "SYNTHETIC" in capsys.readouterr().out

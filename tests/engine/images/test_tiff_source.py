@@ -28,6 +28,15 @@ def test_ome_tiff_describes_its_pyramid(ome_tiff, slide_pixels):
         assert source.compression == "ADOBE_DEFLATE"
 
 
+def test_level_for_a_zoom(ome_tiff):
+    with open_image(ome_tiff) as source:
+        assert source.level_for_downsample(1.0) == 0
+        assert source.level_for_downsample(1.9) == 0  # never less detail than asked
+        assert source.level_for_downsample(2.0) == 1
+        assert source.level_for_downsample(3.5) == 1
+        assert source.level_for_downsample(64.0) == 2
+
+
 @pytest.mark.parametrize(
     "level, region",
     [
@@ -60,9 +69,15 @@ def test_region_over_the_edge_is_padded_with_white(ome_tiff, slide_pixels):
 
 @pytest.mark.parametrize(
     "level, region",
-    [(0, (700, 0, 10, 10)), (0, (-10, -10, 10, 10)), (0, (5, 5, 0, 4)),
-     (0, (5, 5, 4, -1)), (3, (0, 0, 10, 10)), (-1, (0, 0, 10, 10))],
-)  # fmt: skip
+    [
+        (0, (700, 0, 10, 10)),
+        (0, (-10, -10, 10, 10)),
+        (0, (5, 5, 0, 4)),
+        (0, (5, 5, 4, -1)),
+        (3, (0, 0, 10, 10)),
+        (-1, (0, 0, 10, 10)),
+    ],
+)
 def test_impossible_regions_raise_region_error(ome_tiff, level, region):
     with open_image(ome_tiff) as source, pytest.raises(RegionError) as raised:
         source.read_region(level, *region)
@@ -104,8 +119,13 @@ def test_svs_levels_and_pixel_size(tmp_path, make_pixels):
             **options,
         )
         tiff.write(base[::8, ::8], description=header + " thumbnail", **options)
-        tiff.write(base[::4, ::4], tile=(256, 256), compression="zlib",
-                   description=header + " level", **options)  # fmt: skip
+        tiff.write(
+            base[::4, ::4],
+            tile=(256, 256),
+            compression="zlib",
+            description=header + " level",
+            **options,
+        )
     with open_image(path) as source:
         assert source.format_name == "SVS"
         assert source.microns_per_pixel == pytest.approx(0.499)

@@ -1,0 +1,99 @@
+"""A single image or slide opened on its own, outside a dataset: its record, and the
+cells stored beside it as QuPath GeoJSON (`NAME.cells.geojson`, as
+`cervix synth-slide` writes them), read as annotations to show."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from engine.annotations import Cell, ImageKind, ImageRecord, Origin
+from engine.errors import CervixError
+from engine.images.opener import open_image
+from engine.images.synth_slide import cells_path_for
+
+log = logging.getLogger(__name__)
+
+UNCLASSIFIED = "unclassified"
+
+
+class SlideCellsError(CervixError):
+    """A cells file beside an image that cannot be read."""
+
+
+def _ring(geometry) -> np.ndarray | None:
+    if not isinstance(geometry, dict) or geometry.get("type") != "Polygon":
+        return None
+    rings = geometry.get("coordinates") or []
+    if not rings or len(rings[0]) < 3:
+        return None
+    ring = np.asarray(rings[0], dtype=np.float64)[:, :2]
+    if np.array_equal(ring[0], ring[-1]):
+        ring = ring[:-1]  # GeoJSON repeats the first vertex at the end
+    return ring
+
+
+def read_cells_geojson(path: Path) -> list[Cell]:
+    """The cell objects of a QuPath GeoJSON file, numbered from 1 in file order.
+
+    Features that are not polygons are skipped (and counted in the log).
+    """
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SlideCellsError(f"cannot be read: {error.strerror}", path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SlideCellsError(
+            f"is not a GeoJSON file ({error})", path, "export the cells again"
+        ) from None
+    features = document.get("features", []) if isinstance(document, dict) else document
+    cells, skipped = [], 0
+    for feature in features if isinstance(features, list) else []:
+        properties = (feature or {}).get("properties") or {}
+        cytoplasm = _ring((feature or {}).get("geometry"))
+        if cytoplasm is None:
+            skipped += 1
+            continue
+        classification = properties.get("classification") or {}
+        class_name = (
+            classification.get("name")
+            if isinstance(classification, dict)
+            else str(classification)
+        ) or UNCLASSIFIED
+        cells.append(
+            Cell(
+                index=len(cells) + 1,
+                cytoplasm=cytoplasm,
+                nucleus=_ring(feature.get("nucleusGeometry")),
+                class_name=str(class_name).lower(),
+                origin=Origin.ANNOTATION,
+            )
+        )
+    if skipped:
+        log.info("%s: %d features are not cell polygons; skipped", path, skipped)
+    return cells
+
+
+def open_single_image(path: Path | str) -> ImageRecord:
+    """A record for one image or slide: its size from the file, and its cells
+    from `NAME.cells.geojson` beside it when there is one."""
+    path = Path(path)
+    with open_image(path) as source:
+        size = source.size
+    beside = [cells_path_for(path), path.with_name(f"{path.stem}.cells.geojson")]
+    cells_path = next((candidate for candidate in beside if candidate.is_file()), None)
+    cells = [] if cells_path is None else read_cells_geojson(cells_path)
+    log.info("Opened %s (%dx%d) with %d cells", path, size[0], size[1], len(cells))
+    return ImageRecord(
+        key=path.name,
+        path=path,
+        folder_class="",
+        kind=ImageKind.CLUSTER,
+        stem=path.stem,
+        cells=cells,
+        size=size,
+        used_indices={cell.index for cell in cells},
+    )
