@@ -385,6 +385,37 @@ class Dataset:
             for cell in image.cells
         )
 
+    def unsaved_cells(
+        self, image: ImageRecord
+    ) -> tuple[list[int], list[int], list[int]]:
+        """The indices of the image's cells changed, added and deleted since it was
+        read or last saved."""
+        baselines = self._baselines.get(image.key, {})
+        changed, added = [], []
+        for cell in image.cells:
+            baseline = baselines.get(cell.index)
+            if baseline is None:
+                added.append(cell.index)
+            elif any(self._geometry_changed(cell, baseline)) or self._label_changed(
+                cell, baseline
+            ):
+                changed.append(cell.index)
+        deleted = sorted(set(baselines) - {cell.index for cell in image.cells})
+        return changed, added, deleted
+
+    def disk_fingerprint(self, image: ImageRecord) -> dict[str, int]:
+        """The crc32 of each of the image's `.dat` files as it was read or last
+        saved, by path relative to the dataset: what unsaved edits are based on."""
+        fingerprint = {}
+        for index, baseline in sorted(self._baselines.get(image.key, {}).items()):
+            paths = self.cell_paths(image, index)
+            for path, crc in zip(
+                paths, (baseline.cytoplasm_crc, baseline.nucleus_crc), strict=True
+            ):
+                if crc is not None:
+                    fingerprint[path.relative_to(self.root).as_posix()] = crc
+        return fingerprint
+
     # -- saving ------------------------------------------------------------------
 
     @staticmethod
@@ -478,7 +509,11 @@ class Dataset:
                     labels.pop(str(cell.index), None)
                 report.labels_written = True
         if any(index not in current for index in baselines):
-            report.labels_written = self.project.labels_path(image.key).exists()
+            # A deleted cell's entry must leave an existing labels file; any other
+            # label change made in the same save must still be written.
+            report.labels_written = (
+                report.labels_written or self.project.labels_path(image.key).exists()
+            )
 
         self._check_conflicts(plan)
         for path, data, _ in plan:
