@@ -1,8 +1,8 @@
 """Paint any tile of a synthetic Pap-smear slide, the same whichever is asked first.
 
-The slide is divided into a grid of squares; each square may hold one cluster
-of cells (drawn by `engine.synthetic`) and some debris, both from a random
-generator seeded by the slide's seed and the square's place. Light passes
+The slide is divided into a grid of squares; each square may hold up to two
+clusters of cells (drawn by `engine.synthetic`) and some debris, all from a
+random generator seeded by the slide's seed and the square's place. Light passes
 through a smear, so every stained thing multiplies the light behind it: a
 square's cells are painted once as a transmission map, and a tile is its
 background times the maps of the squares it overlaps. The background comes
@@ -22,6 +22,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from engine.images.slide_background import (
+    Patch,
+    PeriodicField,
+    debris_patch,
+    debris_radius,
+)
 from engine.synthetic import SyntheticCell, draw_cluster_into
 from engine.synthetic.appearance import BACKGROUND_RGB
 
@@ -35,9 +41,6 @@ CLASS_WEIGHTS = {
     "koilocytotic": 0.13,
     "dyskeratotic": 0.12,
 }
-# Room around a square's content, so that blurred edges and debris near the
-# square's border are painted whole; the maps of neighbours then overlap.
-SQUARE_MARGIN = 48
 WISP_RGB = (0.85, 0.88, 0.95)  # faint mucus strands catch a little haematoxylin
 NOISE_POOL_SIDE = 1024
 MIN_CLUSTER_SIDE = 128  # a smaller region would squeeze the cells
@@ -62,21 +65,21 @@ class SlideRecipe:
         return 1.0 / self.microns_per_pixel
 
     @property
+    def margin(self) -> int:
+        """How far a square's content may reach past its border, in pixels.
+
+        Debris and the blurred edges of cells near the border are painted
+        whole, so the maps of neighbouring squares overlap by this much.
+        """
+        return max(debris_radius(self.pixels_per_micron), 8) + 8
+
+    @property
     def grid(self) -> tuple[int, int]:
         """(columns, rows) of squares."""
         return (
             math.ceil(self.width / self.square_size),
             math.ceil(self.height / self.square_size),
         )
-
-
-@dataclass
-class Patch:
-    """A stained region of a square: its transmission (255 = clear) in level 0."""
-
-    x: int
-    y: int
-    transmission: np.ndarray  # (3, h, w) uint8: one plane per colour
 
 
 @dataclass
@@ -89,51 +92,6 @@ class Square:
     @property
     def nbytes(self) -> int:
         return sum(patch.transmission.nbytes for patch in self.patches) + 1024
-
-
-class PeriodicField:
-    """A smooth random field over the whole slide, repeating every `period` pixels.
-
-    It is stored coarsely, one sample every `step` pixels, and enlarged with
-    linear interpolation on demand. A pixel's value depends only on its place
-    on the slide, so tiles painted apart agree exactly where they meet.
-    """
-
-    def __init__(
-        self, rng: np.random.Generator, period: int, feature: float, step: int
-    ):
-        self.step = int(step)
-        samples = max(int(period // step), 4)
-        noise = rng.standard_normal((samples, samples))
-        # A Gaussian blur in Fourier space wraps around, so the field repeats
-        # without a seam.
-        frequency = np.fft.fftfreq(samples)
-        sigma = feature / step
-        gain = np.exp(-2 * (math.pi * sigma) ** 2 * frequency**2)
-        smooth = np.fft.ifft2(np.fft.fft2(noise) * np.outer(gain, gain)).real
-        smooth /= smooth.std() or 1.0
-        self.samples = smooth.astype(np.float32)
-
-    def values(self, x: int, y: int, width: int, height: int) -> np.ndarray:
-        """The field on a region of level 0, float32 of shape (height, width)."""
-        step = self.step
-        # One coarse sample more on each side than the region needs, so that
-        # the enlargement never reaches the edge of the block it enlarges.
-        first_column, first_row = x // step - 1, y // step - 1
-        columns = (x + width) // step + 2 - first_column
-        rows = (y + height) // step + 2 - first_row
-        count = self.samples.shape[0]
-        block = self.samples[
-            np.ix_(
-                np.arange(first_row, first_row + rows) % count,
-                np.arange(first_column, first_column + columns) % count,
-            )
-        ]
-        enlarged = cv2.resize(
-            block, (columns * step, rows * step), interpolation=cv2.INTER_LINEAR
-        )
-        left, top = x - first_column * step, y - first_row * step
-        return enlarged[top : top + height, left : left + width]
 
 
 class SlidePainter:
@@ -269,12 +227,12 @@ class SlidePainter:
         return canvas
 
     def _squares_over(self, x: int, y: int, width: int, height: int):
-        size = self.recipe.square_size
+        size, margin = self.recipe.square_size, self.recipe.margin
         columns, rows = self.recipe.grid
-        first_column = max((x - SQUARE_MARGIN) // size, 0)
-        last_column = min((x + width + SQUARE_MARGIN) // size, columns - 1)
-        first_row = max((y - SQUARE_MARGIN) // size, 0)
-        last_row = min((y + height + SQUARE_MARGIN) // size, rows - 1)
+        first_column = max((x - margin) // size, 0)
+        last_column = min((x + width + margin) // size, columns - 1)
+        first_row = max((y - margin) // size, 0)
+        last_row = min((y + height + margin) // size, rows - 1)
         for row in range(first_row, last_row + 1):
             for column in range(first_column, last_column + 1):
                 yield column, row
@@ -308,7 +266,7 @@ class SlidePainter:
                 left + rng.uniform(0, inner_width),
                 top + rng.uniform(0, inner_height),
             )
-            square.patches.append(_debris(rng, centre, recipe.pixels_per_micron))
+            square.patches.append(debris_patch(rng, centre, recipe.pixels_per_micron))
         return square
 
     def _paint_cluster(
@@ -327,7 +285,7 @@ class SlidePainter:
         extent_height = int(rng.uniform(0.75, 1.0) * inner_height)
         offset_x = left + int(rng.integers(0, inner_width - extent_width + 1))
         offset_y = top + int(rng.integers(0, inner_height - extent_height + 1))
-        margin = SQUARE_MARGIN
+        margin = self.recipe.margin
         # A white canvas: after painting, each pixel / 255 is the share of
         # light the cells let through there.
         canvas = np.full(
@@ -415,60 +373,3 @@ def _multiply_patch(canvas: np.ndarray, x: int, y: int, patch: Patch) -> None:
     ].astype(np.float32)
     share *= np.float32(1 / 255)
     canvas[:, top - y : bottom - y, left - x : right - x] *= share
-
-
-def _debris(rng: np.random.Generator, centre, pixels_per_micron: float) -> Patch:
-    """One inflammatory cell or speck of debris, unannotated as on real slides."""
-    ppm = pixels_per_micron
-    side = int(math.ceil(12 * ppm)) | 1
-    density = np.zeros((side, side, 3), np.float32)
-    middle = side // 2
-    kind = rng.random()
-    if kind < 0.55:
-        # A neutrophil: faint round body, two to four dark nuclear lobes.
-        _soft_disc(
-            density,
-            (middle, middle),
-            rng.uniform(4.0, 5.5) * ppm,
-            1.8,
-            (0.85, 0.88, 0.92),
-        )
-        for _ in range(int(rng.integers(2, 5))):
-            angle = rng.uniform(0, 2 * math.pi)
-            distance = rng.uniform(1.0, 2.4) * ppm
-            lobe = (
-                middle + distance * math.cos(angle),
-                middle + distance * math.sin(angle),
-            )
-            _soft_disc(
-                density, lobe, rng.uniform(1.0, 1.6) * ppm, 1.7, (0.42, 0.36, 0.58)
-            )
-    elif kind < 0.75:
-        _soft_disc(
-            density,
-            (middle, middle),
-            rng.uniform(2.5, 3.5) * ppm,
-            1.6,
-            (0.45, 0.38, 0.6),
-        )
-    else:
-        _soft_disc(
-            density,
-            (middle, middle),
-            rng.uniform(0.4, 1.5) * ppm,
-            rng.uniform(0.6, 1.6),
-            (0.7, 0.55, 0.6),
-        )
-    transmission = 255.0 * np.exp(-density)
-    top_left = (int(round(centre[0])) - middle, int(round(centre[1])) - middle)
-    planes = np.rint(transmission).astype(np.uint8).transpose(2, 0, 1).copy()
-    return Patch(top_left[0], top_left[1], planes)
-
-
-def _soft_disc(density, centre, radius: float, strength: float, stain_rgb) -> None:
-    """Add a disc of stain with a soft edge to a density map (-log transmission)."""
-    side = density.shape[0]
-    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
-    distance = np.hypot(xs - centre[0], ys - centre[1]) / max(radius, 0.5)
-    layer = np.clip(1.5 - 1.5 * distance, 0, 1) * strength
-    density -= layer[:, :, None] * np.log(np.asarray(stain_rgb, np.float32))

@@ -22,7 +22,7 @@ from engine.images.pyramid_writer import (
     SlideWriteError,
     write_pyramidal_ome_tiff,
 )
-from engine.images.slide_painter import SQUARE_MARGIN, SlidePainter, SlideRecipe
+from engine.images.slide_painter import SlidePainter, SlideRecipe
 from engine.synthetic import SyntheticCell
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def write_synthetic_slide(
     def row_done(rows_done: int, rows: int) -> None:
         # Cells are listed one row of squares at a time, in a fixed order,
         # once painting has passed them.
-        geojson.write_rows_above(rows_done * tile_size - SQUARE_MARGIN)
+        geojson.write_rows_above(rows_done * tile_size - recipe.margin)
         if progress is not None:
             progress(rows_done, rows)
 

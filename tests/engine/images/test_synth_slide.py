@@ -82,8 +82,10 @@ def test_another_seed_another_slide(tmp_path, small_slide):
     assert other.cells_path.read_bytes() != small_slide.cells_path.read_bytes()
 
 
-def test_tiles_meet_without_seams():
-    painter = SlidePainter(SlideRecipe(2000, 1500, seed=5))
+@pytest.mark.parametrize("microns_per_pixel", [0.25, 0.1])
+def test_tiles_meet_without_seams(microns_per_pixel):
+    recipe = SlideRecipe(2000, 1500, seed=5, microns_per_pixel=microns_per_pixel)
+    painter = SlidePainter(recipe)
     whole = painter.paint_tile(0, 0, 1024, 1024, camera_noise=False)
     for x, y in [(0, 0), (512, 0), (0, 512), (512, 512), (300, 700)]:
         part = painter.paint_tile(x, y, 324, 324, camera_noise=False)
