@@ -1,8 +1,8 @@
 """Outline geometry for editing: keeping cell and nucleus outlines valid polygons,
 keeping a nucleus inside its cell, and the pure vertex operations the tools use.
 
-Every function returns a new (n, 2) float64 array of x, y pixel coordinates and
-never changes its input; an outline that cannot be made valid without guessing
+Outlines come back as new (n, 2) float64 arrays of x, y pixel coordinates and
+inputs are never changed; an outline that cannot be made valid without guessing
 what the reviewer meant raises GeometryError with a message for the reviewer.
 A mask is turned into an outline by `importers.contours.trace_outline`.
 """

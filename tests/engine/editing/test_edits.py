@@ -3,6 +3,7 @@ the start and redoes to the end."""
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -32,29 +33,6 @@ CLASSES = ["parabasal", "koilocytotic", "dyskeratotic", "metaplastic"]
 def state(image: ImageRecord) -> list[dict]:
     """Every field of every cell, in order: equal states are equal images."""
     return [cell_to_json(cell) for cell in image.cells]
-
-
-def fresh_image() -> ImageRecord:
-    image = ImageRecord(
-        key="im_Parabasal/007",
-        path=Path("im_Parabasal/im_Parabasal/007.bmp"),
-        folder_class="parabasal",
-        kind=ImageKind.CLUSTER,
-        stem="007",
-        size=(200, 100),
-        used_indices={1, 2, 3, 4},
-    )
-    for index in (1, 2, 3):
-        x = 60.0 * index - 50
-        image.cells.append(
-            Cell(
-                index=index,
-                cytoplasm=[[x, 20], [x + 50, 20], [x + 50, 70], [x, 70]],
-                nucleus=[[x + 20, 40], [x + 30, 40], [x + 30, 50]],
-                class_name="parabasal",
-            )
-        )
-    return image
 
 
 def through_json(edit: Edit) -> Edit:
@@ -338,11 +316,16 @@ def draw_edit(data, image: ImageRecord) -> Edit:
 @settings(
     max_examples=60,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 @given(data=st.data())
-def test_random_edits_undo_and_redo_through_every_state_exactly(data):
-    image = fresh_image()
+def test_random_edits_undo_and_redo_through_every_state_exactly(memory_image, data):
+    # Each example edits its own copy; the fixture is made once per test.
+    image = copy.deepcopy(memory_image)
     history = EditHistory(image)
     states = [state(image)]  # states[i]: the image with the first i edits applied
     for _ in range(data.draw(st.integers(1, 30))):

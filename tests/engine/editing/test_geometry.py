@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from engine.annotations.errors import GeometryError
@@ -185,3 +187,22 @@ def test_the_nearest_vertex_and_edge_are_found_with_their_distance():
     assert nearest_edge(SQUARE, (-2, 60)) == (3, 2.0)
     index, distance = nearest_edge(SQUARE, (103, 104))
     assert index in (1, 2) and distance == pytest.approx(5.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-10, 50), st.integers(-10, 50)), min_size=3, max_size=10
+    )
+)
+def test_any_scribble_becomes_a_valid_outline_on_the_image_or_a_clear_refusal(drawn):
+    try:
+        cleaned = clean_outline(drawn, image_size=(40, 30))
+    except GeometryError as error:
+        assert "redraw it" in str(error) or "at least 3 distinct points" in str(error)
+        return
+
+    polygon = Polygon(cleaned)
+    assert polygon.is_valid and polygon.area > 0
+    assert cleaned.min() >= 0
+    assert cleaned[:, 0].max() <= 39 and cleaned[:, 1].max() <= 29
