@@ -28,8 +28,8 @@ from engine.images.errors import ImageSourceError
 log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 90
-# tifffile's own JPEG encoding of RGB tiles: YCbCr with 2x2 chroma subsampling.
-# The reduced levels are encoded the same way here, so all levels agree.
+# Tiles are encoded here, in the worker threads, the way tifffile encodes RGB
+# JPEG tiles (YCbCr, 2x2 chroma subsampling), so the tags it writes fit them.
 JPEG_SUBSAMPLING = (2, 2)
 
 TilePainter = Callable[[int, int], np.ndarray]
@@ -171,7 +171,14 @@ def write_pyramidal_ome_tiff(
     levels = pyramid_levels(width, height, tile_size)
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
-    spool = _TileSpool(path.parent, len(levels))
+    try:
+        spool = _TileSpool(path.parent, len(levels))
+    except OSError as error:
+        raise SlideWriteError(
+            f"cannot write into the folder: {error.strerror or error}",
+            path.parent,
+            "check that the folder exists and is writable",
+        ) from error
     reducers = [_Reducer(level, tile_size) for level in levels[1:]]
 
     def encode(tile: np.ndarray) -> bytes:

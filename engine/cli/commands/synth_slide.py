@@ -50,8 +50,8 @@ def run(args) -> int:
         args.parser.error(f"--size must be at least {MIN_SIDE} {MIN_SIDE}")
     if args.tile < 64 or args.tile % 16:
         args.parser.error("--tile must be a multiple of 16, at least 64")
-    if not 0.01 <= args.mpp <= 100:
-        args.parser.error("--mpp must lie between 0.01 and 100")
+    if not 0.05 <= args.mpp <= 5:
+        args.parser.error("--mpp must lie between 0.05 and 5 (a microscope's range)")
     if args.out.exists() and not args.overwrite:
         raise CervixError(
             "the file exists already", args.out, "pass --overwrite to replace it"
