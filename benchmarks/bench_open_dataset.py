@@ -1,8 +1,9 @@
-"""How long opening a dataset the size of SIPaKMeD takes (966 images, ~8,100 .dat files).
+"""How long opening a SIPaKMeD-sized dataset takes (966 images, ~8,100 .dat files).
 
 Writes a dataset of that shape into a temporary folder (cluster images with 4
 to 5 cells each, outlines of 60 to 200 vertices, as hand-drawn outlines have),
-then opens it several times and prints a table. Run: `python benchmarks/bench_open_dataset.py`.
+then opens it several times and prints a table.
+Run: `python benchmarks/bench_open_dataset.py`.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ def main() -> None:
             dataset = Dataset.open(root)
             timings.append(time.perf_counter() - start)
         print("Opening a SIPaKMeD-sized dataset (files in the page cache)")
-        print(f"{'images':>8} {'cells':>7} {'.dat files':>10} {'problems':>9} "
-              f"{'median s':>9} {'best s':>7} {'target s':>9}")
+        print(
+            f"{'images':>8} {'cells':>7} {'.dat files':>10} {'problems':>9} "
+            f"{'median s':>9} {'best s':>7} {'target s':>9}"
+        )
         print(
             f"{len(dataset.images):>8} {dataset.cell_count():>7} {files:>10} "
             f"{len(dataset.problems):>9} {statistics.median(timings):>9.2f} "

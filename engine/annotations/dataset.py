@@ -257,7 +257,10 @@ class Dataset:
             if files.nucleus is not None:
                 nucleus_bytes = files.nucleus.read_bytes()
                 nucleus = parse_dat(nucleus_bytes, files.nucleus)
-            for path, polygon in ((files.cytoplasm, cytoplasm), (files.nucleus, nucleus)):
+            for path, polygon in (
+                (files.cytoplasm, cytoplasm),
+                (files.nucleus, nucleus),
+            ):
                 if polygon is None:
                     continue
                 fault = polygon_problem(polygon.vertices)
@@ -272,7 +275,9 @@ class Dataset:
                         files.nucleus,
                     )
         except OSError as error:
-            self._problem(DatFormatError(f"cannot be read: {error.strerror}", files.cytoplasm))
+            self._problem(
+                DatFormatError(f"cannot be read: {error.strerror}", files.cytoplasm)
+            )
             return None, None
         except AnnotationError as error:
             self._problem(error)
@@ -308,7 +313,9 @@ class Dataset:
             review_state=cell.review_state,
             origin=cell.origin,
             cytoplasm_crc=zlib.crc32(cytoplasm_bytes),
-            nucleus_crc=zlib.crc32(nucleus_bytes) if nucleus_bytes is not None else None,
+            nucleus_crc=zlib.crc32(nucleus_bytes)
+            if nucleus_bytes is not None
+            else None,
         )
         return cell, baseline
 
@@ -477,9 +484,7 @@ class Dataset:
                 if nucleus_changed:
                     changes.append("changed the nucleus outline")
                 if cell.class_name != baseline.class_name:
-                    changes.append(
-                        f"class {baseline.class_name} -> {cell.class_name}"
-                    )
+                    changes.append(f"class {baseline.class_name} -> {cell.class_name}")
                 if cell.review_state != baseline.review_state:
                     changes.append(f"review {cell.review_state.value}")
             if cytoplasm_changed:
@@ -501,7 +506,9 @@ class Dataset:
             entry = self._label_entry(image, cell, labels.get(str(cell.index)))
             if changes:
                 history = entry.setdefault("history", [])
-                history.append({"who": author, "when": when, "what": "; ".join(changes)})
+                history.append(
+                    {"who": author, "when": when, "what": "; ".join(changes)}
+                )
             if entry != labels.get(str(cell.index), {}):
                 if entry:
                     labels[str(cell.index)] = entry
@@ -600,7 +607,9 @@ class Dataset:
         self._baselines[image.key] = baselines
 
     def save_all(self, author: str | None = None) -> list[SaveReport]:
-        return [self.save(image, author) for image in self.images if self.is_modified(image)]
+        return [
+            self.save(image, author) for image in self.images if self.is_modified(image)
+        ]
 
     def ensure_project(self) -> None:
         """Write `project.json` if the dataset has none yet."""

@@ -83,7 +83,9 @@ def parse_dat(data: bytes, path: Path | str | None = None) -> DatPolygon:
         )
 
     first_line = text.lstrip()
-    first_line = first_line[: first_line.find("\n")] if "\n" in first_line else first_line
+    first_line = (
+        first_line[: first_line.find("\n")] if "\n" in first_line else first_line
+    )
     between = _FIRST_SEPARATOR.search(first_line.strip())
     separator = between.group(1) if between else ","
     decimals_seen = _decimals_used(text, len(tokens))

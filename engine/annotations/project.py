@@ -230,9 +230,10 @@ class DatasetLock:
                     with contextlib.suppress(FileNotFoundError):
                         self.path.unlink()
                     continue
-                if holder.get("pid") == os.getpid() and holder.get(
-                    "host"
-                ) == socket.gethostname():
+                if (
+                    holder.get("pid") == os.getpid()
+                    and holder.get("host") == socket.gethostname()
+                ):
                     self.held = True
                     return self
                 raise DatasetLockedError(

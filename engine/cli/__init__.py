@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else (
-            logging.INFO if args.verbose else logging.WARNING
-        ),
+        level=logging.DEBUG
+        if args.verbose > 1
+        else (logging.INFO if args.verbose else logging.WARNING),
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "func", None):

@@ -7,4 +7,9 @@ from engine.predictions.store import (
     PredictionStoreError,
 )
 
-__all__ = ["ImagePredictions", "PredictedCell", "PredictionStore", "PredictionStoreError"]
+__all__ = [
+    "ImagePredictions",
+    "PredictedCell",
+    "PredictionStore",
+    "PredictionStoreError",
+]
