@@ -20,7 +20,12 @@ from engine.review.summary import (
     summary_csv,
     write_summary_csv,
 )
-from engine.review.thumbnails import DatasetImages, SlideImages, cell_thumbnail
+from engine.review.thumbnails import (
+    DatasetImages,
+    SlideImages,
+    cell_thumbnail,
+    region_reader_for,
+)
 from engine.review.triage import Triage, accept, reclassify, reject
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "normalised_entropy",
     "propose_outline",
     "reclassify",
+    "region_reader_for",
     "reject",
     "report_pdf",
     "summarise",

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from shapely.strtree import STRtree
 
-from engine.annotations.cells import Cell, ImageKind, ReviewState
+from engine.annotations.cells import Cell, ReviewState
 from engine.annotations.classes import ClassScheme
 from engine.annotations.dataset import Dataset
 from engine.metrics.measurements import outline_polygon
@@ -81,27 +81,22 @@ class ReviewSource:
     def image_keys(self) -> list[str]:
         """Every image with cells to review, each cell counted once: an isolated
         crop whose cluster image is in the dataset is left out."""
-        keys = set()
+        dataset_keys = set()
         if self.dataset is not None:
-            keys.update(image.key for image in self.dataset.images)
+            dataset_keys = {image.key for image in self.dataset.images}
+        keys = set(dataset_keys)
         if self.store is not None and self.run is not None:
             keys.update(self.store.images_with_cells(self.run))
-        return sorted(key for key in keys if not self._is_duplicate_crop(key))
+        return sorted(key for key in keys if not _repeats_a_cell(key, dataset_keys))
 
-    def _is_duplicate_crop(self, key: str) -> bool:
-        if self.dataset is None or "/CROPPED/" not in key:
-            return False
-        try:
-            if self.dataset.image(key).kind is not ImageKind.CROPPED:
-                return False
-        except KeyError:
-            pass
-        parent = key.replace("/CROPPED/", "/").rsplit("_", 1)[0]
-        try:
-            self.dataset.image(parent)
-        except KeyError:
-            return False
-        return True
+
+def _repeats_a_cell(key: str, dataset_keys: set[str]) -> bool:
+    """Whether an image is an isolated crop `.../CROPPED/NNN_KK` of a cluster
+    image `NNN` in the dataset, its cell being that image's cell KK."""
+    if "/CROPPED/" not in key:
+        return False
+    cluster_key = key.replace("/CROPPED/", "/").rsplit("_", 1)[0]
+    return cluster_key in dataset_keys
 
 
 def _check_run(store: PredictionStore, run: str) -> None:
@@ -196,7 +191,8 @@ def most_probable(probabilities: dict[str, float] | None) -> str | None:
 def outline_centre(vertices: np.ndarray) -> tuple[float, float]:
     """The centre of area of an outline (its vertex mean when it has no area)."""
     x, y = vertices[:, 0], vertices[:, 1]
-    x_next, y_next = np.roll(x, -1), np.roll(y, -1)
+    x_next = np.concatenate((x[1:], x[:1]))
+    y_next = np.concatenate((y[1:], y[:1]))
     cross = x * y_next - x_next * y
     area = cross.sum() / 2.0
     if abs(area) < 1e-9:

@@ -134,9 +134,8 @@ def _title_block(pdf: FPDF, summary: ReviewSummary, reviewer: str, day) -> None:
     pdf.set_text_color(*INK)
     pdf.cell(0, 10, "Screening review report", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    source = "Slide" if summary.name.lower().endswith(_SLIDE_SUFFIXES) else "Dataset"
     rows = (
-        (source, summary.name),
+        (summary.source_kind.capitalize(), summary.name),
         ("Model run", summary.run or "none (saved annotations only)"),
         ("Date", day.isoformat()),
         ("Reviewer", reviewer),
@@ -149,9 +148,6 @@ def _title_block(pdf: FPDF, summary: ReviewSummary, reviewer: str, day) -> None:
         pdf.set_font("Helvetica", size=9.5)
         pdf.set_text_color(*INK)
         pdf.cell(0, 6, _latin(value), new_x="LMARGIN", new_y="NEXT")
-
-
-_SLIDE_SUFFIXES = (".svs", ".tif", ".tiff", ".ndpi", ".mrxs", ".scn")
 
 
 def _synthetic_banner(pdf: FPDF) -> None:

@@ -85,6 +85,7 @@ class ReviewSummary:
     images: list[ReviewCounts]
     total: ReviewCounts
     confirmed_abnormal: list[ReviewCandidate]
+    source_kind: str = "dataset"  # or "slide"
 
     def class_names(self) -> list[str]:
         """The scheme's classes, then any other class a model or person used."""
@@ -108,6 +109,7 @@ def summarise_candidates(
     name: str = "",
     run: str | None = None,
     synthetic: bool = False,
+    source_kind: str = "dataset",
 ) -> ReviewSummary:
     """The summary of every given candidate, reviewed or not; `image_keys` adds a
     row for images that have no cells."""
@@ -126,7 +128,9 @@ def summarise_candidates(
     for counts in images:
         total.add(counts)
     confirmed.sort(key=ReviewCandidate.sort_key)
-    return ReviewSummary(name, scheme, run, synthetic, images, total, confirmed)
+    return ReviewSummary(
+        name, scheme, run, synthetic, images, total, confirmed, source_kind
+    )
 
 
 def summarise(
@@ -136,7 +140,13 @@ def summarise(
     keys = source.image_keys() if image_keys is None else list(image_keys)
     candidates = collect_candidates(source, keys, include_reviewed=True)
     summary = summarise_candidates(
-        candidates, source.scheme, keys, source.name, source.run, source.synthetic
+        candidates,
+        source.scheme,
+        keys,
+        source.name,
+        source.run,
+        source.synthetic,
+        "dataset" if source.dataset is not None else "slide",
     )
     log.info(
         "Review summary of %s: %d cells, %d unreviewed, %d abnormal confirmed",

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.annotations.dataset import Dataset
 from engine.metrics.measurements import read_rgb
-from engine.review.ranking import ReviewCandidate
+from engine.review.ranking import ReviewCandidate, ReviewSource
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ class DatasetImages:
             ]
         return region
 
+    def close(self) -> None:
+        """Let go of the images kept in memory."""
+        self._images.clear()
+
 
 class SlideImages:
     """Reads regions of one slide (every image key is that slide)."""
@@ -87,6 +91,16 @@ class SlideImages:
         if self._source is not None:
             self._source.close()
             self._source = None
+
+
+def region_reader_for(source: ReviewSource) -> DatasetImages | SlideImages | None:
+    """What reads a source's images: its dataset's files or its slide; None when
+    it has neither. Close it when done."""
+    if source.dataset is not None:
+        return DatasetImages(source.dataset)
+    if source.slide_path is not None:
+        return SlideImages(source.slide_path)
+    return None
 
 
 def cell_thumbnail(

@@ -13,7 +13,7 @@ from engine.review.errors import ReviewError
 from engine.review.ranking import ReviewSource, collect_candidates
 from engine.review.report import write_report
 from engine.review.summary import STATE_COLUMNS, summarise, write_summary_csv
-from engine.review.thumbnails import DatasetImages, SlideImages
+from engine.review.thumbnails import region_reader_for
 
 
 def register(subparsers) -> None:
@@ -121,16 +121,11 @@ def run_summary(args) -> int:
     if args.csv is not None:
         print(f"\nWrote {write_summary_csv(summary, args.csv.expanduser())}")
     if args.pdf is not None:
-        if source.dataset is not None:
-            reader = DatasetImages(source.dataset)
+        reader = region_reader_for(source)
+        try:
             path = write_report(summary, args.pdf.expanduser(), reader, args.reviewer)
-        else:
-            reader = SlideImages(source.slide_path)
-            try:
-                path = write_report(
-                    summary, args.pdf.expanduser(), reader, args.reviewer
-                )
-            finally:
+        finally:
+            if reader is not None:
                 reader.close()
         print(f"Wrote {path}")
     return 0
