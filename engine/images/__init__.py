@@ -5,7 +5,7 @@ TIFF, OME-TIFF or SVS, or (with OpenSlide installed) another slide format;
 `TileCache` and `CachedTileReader` keep recently read tiles within a byte budget.
 """
 
-from engine.images.cache import CachedTileReader, TileCache
+from engine.images.cache import CachedTileReader, CacheStats, TileCache
 from engine.images.errors import (
     BackendMissingError,
     CorruptImageError,
@@ -20,6 +20,7 @@ from engine.images.source import ImageSource, Level
 
 __all__ = [
     "BackendMissingError",
+    "CacheStats",
     "CachedTileReader",
     "CorruptImageError",
     "EmptyImageFileError",
