@@ -179,3 +179,25 @@ def test_openslide_backend_with_a_stand_in(tmp_path, monkeypatch, make_pixels):
     # Level-1 coordinates go to OpenSlide as level-0 ones.
     assert fake.calls[-1] == ((40, 20), 1, (30, 20))
     np.testing.assert_array_equal(region, pixels[::4, ::4][5:25, 10:40])
+
+
+def test_a_damaged_tile_spoils_only_the_regions_that_touch_it(
+    tmp_path, slide_pixels, write_ome_tiff
+):
+    path = write_ome_tiff(tmp_path / "damaged.ome.tif", slide_pixels)
+    with tifffile.TiffFile(path) as tiff:
+        page = tiff.series[0].levels[0].keyframe
+        last = len(page.dataoffsets) - 1  # the bottom-right tile of level 0
+        offset, count = page.dataoffsets[last], page.databytecounts[last]
+    data = bytearray(path.read_bytes())
+    data[offset : offset + count] = b"\xff" * count  # no longer a deflate stream
+    path.write_bytes(bytes(data))
+
+    with open_image(path) as source:
+        # Only the tiles a region touches are decoded, so the rest still reads.
+        np.testing.assert_array_equal(
+            source.read_region(0, 0, 0, 300, 200), slide_pixels[0][:200, :300]
+        )
+        with pytest.raises(CorruptImageError) as raised:
+            source.read_region(0, 650, 450, 20, 20)
+    assert "level 0" in str(raised.value) and str(path) in str(raised.value)
