@@ -41,20 +41,20 @@ def crop_augmentation(seed: int) -> A.Compose:
     return A.Compose([*_geometry(), *_stain()], seed=seed)
 
 
-def tile_augmentation(tile: int, seed: int) -> A.Compose:
-    """For image and masks (the U-Net): a random square tile, then the rest."""
+def tile_augmentation(tile: int, seed: int, augment: bool = True) -> A.Compose:
+    """For image and masks (the U-Net): a random square tile, then, when
+    `augment`, the rest."""
     return A.Compose(
         [
             A.PadIfNeeded(tile, tile, border_mode=cv2.BORDER_REPLICATE),
             A.RandomCrop(tile, tile),
-            *_geometry(),
-            *_stain(),
+            *((_geometry() + _stain()) if augment else []),
         ],
         seed=seed,
     )
 
 
-def outline_augmentation(seed: int, geometry: bool = True) -> A.Compose:
+def outline_augmentation(seed: int) -> A.Compose:
     """For image and cell outlines given as keypoints (Mask R-CNN).
 
     Outlines stay vertices, not masks, so each cell is rasterised once, after
@@ -62,14 +62,10 @@ def outline_augmentation(seed: int, geometry: bool = True) -> A.Compose:
     and clipped later, so that a cell cut by the border keeps its shape.
     """
     return A.Compose(
-        [*(_geometry() if geometry else []), *_stain()],
+        [*_geometry(), *_stain()],
         keypoint_params=A.KeypointParams(format="xy", remove_invisible=False),
         seed=seed,
     )
-
-
-def no_augmentation() -> A.Compose:
-    return A.Compose([])
 
 
 def transform_outlines(

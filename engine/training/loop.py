@@ -83,16 +83,14 @@ class _Run:
 
     def __init__(self, config, dataset, out, on_event, cancel, context, device):
         self.config: TrainingConfig = config
-        self.dataset = (
-            dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
-        )
+        self.dataset_source = dataset
         self.out = out
         self.on_event = on_event
         self.cancel = cancel or CancelToken()
         self.context: distributed.DistContext = context
         self.device: torch.device = device
         self.amp = config.amp and device.type == "cuda"
-        self.best_score: float | None = None
+        self.best_score: list[float] | None = None
         self.best_metric: float | None = None
         self.history: list[dict] = []
         self.saved_best: Path | None = None
@@ -107,6 +105,8 @@ class _Run:
     def _prepare(self) -> None:
         config = self.config
         seed_everything(config.seed)
+        source = self.dataset_source
+        self.dataset = source if isinstance(source, Dataset) else Dataset.open(source)
         resumed = setup.resume_card(config)
         self.task, self.split = setup.prepare_task(
             config, self.dataset, self.context, resumed
@@ -143,10 +143,8 @@ class _Run:
             )
             self._fail(failure)
             raise failure from error
-        except CervixError as error:
-            self._fail(error)
-            raise
         except Exception as error:
+            # Every failure is announced to the caller's callback, then raised.
             self._fail(error)
             raise
 

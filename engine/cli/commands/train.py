@@ -7,6 +7,7 @@ Works the same under `torchrun --nproc_per_node N -m engine.cli train ...`.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from engine.errors import CervixError
 from engine.models import TASKS, archs, read_card, resolve_checkpoint
-from engine.models.checkpoint import LAST
+from engine.models.checkpoint import BEST, LAST
 from engine.training import (
     CancelToken,
     EpochEnded,
@@ -76,6 +77,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--resume", type=Path, help="a run folder to continue")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier run in --out"
+    )
     parser.add_argument("--workers", type=int, help="data loader processes")
     parser.add_argument("--val-fraction", type=float)
     parser.add_argument("--test-fraction", type=float)
@@ -217,6 +221,17 @@ def run(args) -> int:
         )
     config = build_config(args)
     out = args.out or args.resume or args.data / ".cervix" / "models" / config.arch
+    earlier = [out / name for name in (BEST, LAST) if (out / name).exists()]
+    if earlier and args.resume is None:
+        if not args.overwrite:
+            raise CervixError(
+                "already holds a training run",
+                out,
+                "continue it with --resume, replace it with --overwrite, "
+                "or choose another --out",
+            )
+        for folder in earlier:
+            shutil.rmtree(folder)
     cancel = CancelToken()
 
     def on_interrupt(signum, frame):

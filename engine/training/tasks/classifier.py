@@ -118,12 +118,10 @@ class ClassifierTask(Task):
         self.crops = cache.load_or_build(f"classifier-{size}", key, build)["crops"]
         self.groups = np.array([image_group(image) for image, _ in chosen])
         self.cell_classes = [cell.class_name for _, cell in chosen]
+        targets = [self.target_index(name) for name in self.cell_classes]
+        # -1 marks a cell whose class this model does not learn.
         self.labels = np.array(
-            [
-                -1 if (target := self.target_index(name)) is None else target
-                for name in self.cell_classes
-            ],
-            dtype=np.int64,
+            [-1 if target is None else target for target in targets], dtype=np.int64
         )
 
     def rows_of(self, records: list[ImageRecord]) -> np.ndarray:

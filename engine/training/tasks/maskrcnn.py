@@ -153,8 +153,10 @@ class MaskRcnnTask(Task):
         )
 
     def train_data(self, records):
-        seed = self.config.seed
-        return self._data(records, outline_augmentation(seed, self.config.augment))
+        augment = self.config.augment
+        return self._data(
+            records, outline_augmentation(self.config.seed) if augment else None
+        )
 
     def eval_data(self, records):
         return self._data(records, None)

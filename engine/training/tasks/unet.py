@@ -104,13 +104,7 @@ class UnetTask(Task):
 
     def train_data(self, records):
         tile = self.config.image_size
-        augmentation = tile_augmentation(tile, self.config.seed)
-        if not self.config.augment:
-            from albumentations import Compose, PadIfNeeded, RandomCrop
-
-            augmentation = Compose(
-                [PadIfNeeded(tile, tile), RandomCrop(tile, tile)], seed=self.config.seed
-            )
+        augmentation = tile_augmentation(tile, self.config.seed, self.config.augment)
         return TileData(
             self.images, self.masks, self._rows(records), tile, augmentation
         )

@@ -72,6 +72,19 @@ def test_train_and_evaluate_from_the_command_line(synthetic_root, tmp_path, caps
     )
     assert report["split"] == "test" and report["task"] == "classifier"
 
+    # A second run into the same folder must say so rather than replace it.
+    again = ["train", "classifier", "--data", str(synthetic_root), "--out", str(out)]
+    assert main([*again, *TINY]) == 1
+    assert "--resume" in capsys.readouterr().err
+    assert read_card(out).epoch == card.epoch
+
+    # Resuming takes the run's own settings (architecture, size) from its card.
+    resume = ["--resume", str(out), "--epochs", "3", "--device", "cpu"]
+    assert main(["train", "classifier", "--data", str(synthetic_root), *resume]) == 0
+    assert "epochs 3-3" in capsys.readouterr().out
+    last = read_card(out / "last")
+    assert last.epoch == 3 and last.arch == "tiny-cnn" and last.input_size == 32
+
 
 def test_a_missing_dataset_is_one_clear_line(tmp_path, capsys):
     code = main(

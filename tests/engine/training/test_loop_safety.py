@@ -18,6 +18,7 @@ from engine.training import (
     EmptyClassError,
     EpochEnded,
     NonFiniteLossError,
+    OutOfMemoryError,
     StepEnded,
     TrainingConfig,
     TrainingFailed,
@@ -96,6 +97,23 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
     model, card = load_checkpoint(tmp_path / "run")
     assert card.epoch == 1
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_gpu_out_of_memory_suggests_a_smaller_batch(
+    synthetic_root, tmp_path, monkeypatch
+):
+    def out_of_memory(self, model, batch):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(ClassifierTask, "loss", out_of_memory)
+    events = []
+    with pytest.raises(OutOfMemoryError) as error:
+        train(
+            tiny_config(batch_size=8), synthetic_root, tmp_path / "run", events.append
+        )
+    assert "ran out of memory at batch size 8" in error.value.user_message()
+    assert "--batch-size 4" in error.value.user_message()
+    assert isinstance(events[-1], TrainingFailed)
 
 
 def test_a_full_disk_during_training_keeps_the_previous_checkpoint(

@@ -8,10 +8,14 @@ import numpy as np
 from engine.annotations import ImageKind
 from engine.metrics.instances import polygon_masks
 from engine.training import TrainingConfig
-from engine.training.augment import outline_augmentation, tile_augmentation
-from engine.training.data import ArrayCache, fill_polygons, read_rgb
+from engine.training.augment import (
+    crop_augmentation,
+    outline_augmentation,
+    tile_augmentation,
+)
+from engine.training.data import ArrayCache, fill_polygons, make_loader, read_rgb
 from engine.training.tasks import make_task
-from engine.training.tasks.classifier import cell_crop, cells_to_classify
+from engine.training.tasks.classifier import CropData, cell_crop, cells_to_classify
 
 
 def test_each_cell_is_classified_once_from_its_cluster_image(synthetic):
@@ -88,3 +92,20 @@ def test_prepared_crops_are_cached_and_reused(synthetic, tmp_path):
     assert calls == []  # read from the cache, not cut again
     assert np.array_equal(np.asarray(second.crops), np.asarray(first.crops))
     assert first.class_names == list(synthetic.scheme.names)
+
+
+def test_each_loader_worker_draws_its_own_augmentations():
+    crop = np.zeros((32, 32, 3), np.uint8)
+    crop[:, :16] = 200  # left half bright: a flip or a turn shows
+    crops = np.stack([crop] * 16)
+    data = CropData(crops, np.zeros(16, np.int64), np.arange(16), crop_augmentation(0))
+    loader = make_loader(
+        data,
+        8,
+        lambda samples: np.stack([s[0] for s in samples]),
+        train=True,
+        workers=2,
+        seed=0,
+    )
+    first_worker, second_worker = list(loader)
+    assert not np.array_equal(first_worker, second_worker)
