@@ -1,5 +1,6 @@
-"""`cervix-gui [PATH]`: start Cervix Studio's window on a dataset, or on the
-built-in synthetic sample; `--screenshot` renders the window to a PNG and exits."""
+"""`cervix-gui [PATH]`: start Cervix Studio's window on a dataset folder, an image
+or a slide, or on the built-in synthetic sample; `--screenshot` renders the
+window to a PNG and exits."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from engine import __version__
-from engine.annotations import Dataset
 from engine.errors import CervixError
 from engine.sample import ensure_sample
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 qt_log = logging.getLogger("cervix_gui.qt")
 
 DEFAULT_SCREENSHOT_SIZE = (1440, 900)
-PIXELS_WAIT_S = 10.0  # how long a screenshot waits for the image's pixels
+PIXELS_WAIT_S = 30.0  # how long a screenshot waits for the image and its layers
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "path",
         nargs="?",
         type=Path,
-        help="a SIPaKMeD dataset folder (default: the built-in synthetic sample)",
+        help="a SIPaKMeD dataset folder, an image or a slide "
+        "(default: the built-in synthetic sample)",
     )
     parser.add_argument(
         "--screenshot",
@@ -150,28 +151,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.path is None:
         window.open_sample()
     else:
-        window.open_dataset(args.path)
+        window.open_path(args.path)
     return app.exec()
 
 
 def take_screenshot(
     window, path: Path, image_key: str | None, size: tuple[int, int], output: Path
 ) -> int:
-    """Render `window` on the dataset at `path` to the PNG `output`; 0 when written."""
-    try:
-        dataset = Dataset.open(path)
-    except CervixError as error:
-        _say(error.user_message())
-        return 1
+    """Render `window` on the dataset, image or slide at `path` to the PNG `output`;
+    0 when written."""
     window.resize(*size)
+    window.errors_in_dialogs = False
     window.show()
-    window.set_dataset(dataset)
-    if image_key is not None and not window.browser.select_image(image_key):
-        known = ", ".join(window.browser.image_keys()[:5]) or "none"
-        _say(f"{path}: has no image {image_key!r} (images include: {known})")
+    failures: list[str] = []
+    window.opener.failed.connect(lambda _path, message: failures.append(message))
+    window.open_path(path)
+    _wait_until_shown(window, failures)
+    if failures:
+        _say(failures[0])
         window.close()
         return 1
-    _wait_for_pixels(window)
+    if image_key is not None:
+        if not window.browser.select_image(image_key):
+            known = ", ".join(window.browser.image_keys()[:5]) or "none"
+            _say(f"{path}: has no image {image_key!r} (images include: {known})")
+            window.close()
+            return 1
+        _wait_until_shown(window, failures)
     picture = window.grab()
     output = output.expanduser()
     if not output.parent.is_dir() or not picture.save(str(output), "PNG"):
@@ -187,14 +193,16 @@ def take_screenshot(
     return 0
 
 
-def _wait_for_pixels(window) -> None:
-    """Let the window lay itself out and its image arrive (or fail) before grabbing."""
+def _wait_until_shown(window, failures: list[str]) -> None:
+    """Let the window open its path, lay itself out, and draw every layer (or
+    say why not) before grabbing."""
     deadline = time.monotonic() + PIXELS_WAIT_S
-    viewer = window.viewer
     QApplication.processEvents()
-    while viewer.record is not None and time.monotonic() < deadline:
-        if viewer.has_pixels or not viewer.message.isHidden():
+    while time.monotonic() < deadline and not failures:
+        if not window.busy() and window.viewer.record is not None:
             break
+        if not window.busy() and window.viewer.record is None and window.dataset:
+            break  # a dataset without images
         QApplication.processEvents()
         time.sleep(0.01)
     QApplication.processEvents()

@@ -4,6 +4,7 @@ dataset's problems, and a clear mark on a synthetic sample."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -16,10 +17,14 @@ from PySide6.QtWidgets import (
 
 from cervix_gui.palette import ClassPalette, swatch_icon
 from cervix_gui.problem_list import ProblemList
-from engine.annotations import Dataset, ImageKind, ImageRecord
+from engine.annotations import Dataset, ImageKind, ImageRecord, ReviewState
 
 IMAGE_KEY_ROLE = Qt.ItemDataRole.UserRole
 CLASS_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+UNSAVED_MARK = "\u25cf"  # a dot, as editors mark an unsaved file
+REVIEWED_MARK = "\u2713"
+UNSAVED_COLOUR = QColor("#d97b00")
+REVIEWED_COLOUR = QColor("#1e8e3e")
 SYNTHETIC_TEXT = (
     "Synthetic sample: drawn by Cervix Studio to show how it works. "
     "These are not cells of a patient."
@@ -52,14 +57,18 @@ class DatasetBrowser(QWidget):
         )
 
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(["Image", "Cells"])
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Image", "Cells", ""])
+        self.tree.headerItem().setToolTip(
+            2, f"{UNSAVED_MARK} unsaved edits, {REVIEWED_MARK} every cell reviewed"
+        )
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(self._on_current_changed)
 
         self.problems = ProblemList()
@@ -77,12 +86,14 @@ class DatasetBrowser(QWidget):
         layout.addWidget(splitter, 1)
 
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._dataset: Dataset | None = None
 
     def set_dataset(self, dataset: Dataset, palette: ClassPalette) -> None:
         """List `dataset`'s images under their classes, and its problems."""
         self.tree.blockSignals(True)
         self.tree.clear()
         self._items.clear()
+        self._dataset = dataset
         for cell_class in dataset.scheme.classes:
             images = [i for i in dataset.images if i.folder_class == cell_class.name]
             if images:
@@ -91,6 +102,7 @@ class DatasetBrowser(QWidget):
         for row in range(self.tree.topLevelItemCount()):
             self.tree.topLevelItem(row).setExpanded(True)
         self.tree.blockSignals(False)
+        self.refresh_marks()
 
         self.synthetic_banner.setVisible(dataset.settings.synthetic)
         self.summary.setText(self._summary(dataset))
@@ -164,6 +176,37 @@ class DatasetBrowser(QWidget):
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
         self._items[image.key] = item
         return item
+
+    def refresh_marks(self, keys=None) -> None:
+        """Mark images with unsaved edits, and images whose cells are all reviewed."""
+        dataset = self._dataset
+        if dataset is None:
+            return
+        for key in self._items if keys is None else keys:
+            item = self._items.get(key)
+            if item is None:
+                continue
+            image = dataset.image(key)
+            if dataset.is_modified(image):
+                mark, colour, tip = UNSAVED_MARK, UNSAVED_COLOUR, "unsaved edits"
+            elif image.cells and all(
+                cell.review_state is not ReviewState.UNREVIEWED for cell in image.cells
+            ):
+                mark, colour, tip = (
+                    REVIEWED_MARK,
+                    REVIEWED_COLOUR,
+                    "every cell reviewed",
+                )
+            else:
+                mark, colour, tip = "", QColor(), ""
+            item.setText(2, mark)
+            item.setForeground(2, QBrush(colour) if mark else QBrush())
+            item.setToolTip(2, tip)
+
+    def mark(self, key: str) -> str:
+        """The mark shown beside image `key` (empty, unsaved or reviewed)."""
+        item = self._items.get(key)
+        return "" if item is None else item.text(2)
 
     def image_keys(self) -> list[str]:
         """Every listed image, in the tree's order."""

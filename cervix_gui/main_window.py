@@ -1,5 +1,7 @@
-"""The main window: the dataset browser and legend beside the image viewer, with
-the actions to open a dataset and to zoom."""
+"""The main window: the viewer in the middle, the dataset, classes and layers on
+the left, the selected cell on the right and the measurements below. It only
+composes the widgets and passes what one shows on to the others; each long job
+(opening, measuring, reading predictions) runs in a worker."""
 
 from __future__ import annotations
 
@@ -7,25 +9,32 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QMainWindow,
     QMessageBox,
-    QToolBar,
+    QScrollArea,
 )
 
+from cervix_gui.cell_inspector import CellInspector
 from cervix_gui.dataset_browser import DatasetBrowser
-from cervix_gui.image_loading import ImageLoader
+from cervix_gui.layers_dock import LayersDock
 from cervix_gui.legend import ClassLegend
+from cervix_gui.measurements_dock import MeasurementsDock
+from cervix_gui.opening import IMAGE_FILTER, Opener
 from cervix_gui.palette import ClassPalette
+from cervix_gui.prediction_loading import StoredPredictions, load_predictions
+from cervix_gui.recent_files import RecentFiles
 from cervix_gui.status_bar import ViewerStatusBar
 from cervix_gui.viewer import ImageViewer
+from cervix_gui.window_actions import build_menus
 from cervix_gui.workers import Job, start_job
-from engine.annotations import Dataset
-from engine.errors import CervixError
+from engine.annotations import ClassScheme, Dataset, ImageRecord
+from engine.images import open_image
+from engine.metrics.source_measurements import measure_cells
+from engine.predictions import PredictionStore
 from engine.sample import ensure_sample
 
 log = logging.getLogger(__name__)
@@ -35,35 +44,94 @@ DOCK_WIDTH = 330  # wide enough for "Superficial-intermediate" and its count
 SYNTHETIC_SUFFIX = " \u2014 synthetic sample"
 
 
-class MainWindow(QMainWindow):
-    """Cervix Studio's window on one dataset."""
+def _measure_file(record: ImageRecord):
+    with open_image(record.path) as source:
+        return measure_cells(record.cells, source, record.key)
 
-    def __init__(self, parent=None):
+
+def _scrolling(widget) -> QScrollArea:
+    """`widget` in a scroll area, so a short window can still show all of it."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
+
+
+class MainWindow(QMainWindow):
+    """Cervix Studio's window on one dataset, image or slide."""
+
+    def __init__(self, parent=None, settings: QSettings | None = None):
         super().__init__(parent)
         self.dataset: Dataset | None = None
+        self.single_image: ImageRecord | None = None
         self.class_palette: ClassPalette | None = None
+        self.predictions: StoredPredictions | None = None
         self.setWindowTitle(APP_NAME)
         self.resize(1400, 900)
+        self.setAcceptDrops(True)
+        # A window rendered for a screenshot must never wait on a dialog.
+        self.errors_in_dialogs = True
 
         self.viewer = ImageViewer(self)
         self.setCentralWidget(self.viewer)
         self.browser = DatasetBrowser()
         self.legend = ClassLegend()
-        self.browser_dock = self._dock("Dataset", "datasetDock", self.browser)
-        self.legend_dock = self._dock("Classes", "legendDock", self.legend)
+        self.layers_dock = LayersDock(
+            self.viewer.layers.ordered(), self.viewer.layers.shortcuts
+        )
+        self.inspector = CellInspector()
+        self.measurements = MeasurementsDock()
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.browser_dock = self._dock("Dataset", "datasetDock", self.browser, left)
+        self.legend_dock = self._dock(
+            "Classes", "legendDock", _scrolling(self.legend), left
+        )
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.layers_dock_widget = self._dock(
+            "Layers", "layersDock", _scrolling(self.layers_dock), right
+        )
+        self.inspector_dock = self._dock(
+            "Cell", "cellDock", _scrolling(self.inspector), right
+        )
+        self.measurements_dock = self._dock(
+            "Measurements",
+            "measurementsDock",
+            self.measurements,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.docks = [
+            self.browser_dock,
+            self.legend_dock,
+            self.layers_dock_widget,
+            self.inspector_dock,
+            self.measurements_dock,
+        ]
         self.status = ViewerStatusBar(self)
         self.setStatusBar(self.status)
-        self.loader = ImageLoader(self)
+        self.opener = Opener(self)
+        self.recent = RecentFiles(settings, self)
+        self._jobs: dict[str, Job] = {}
         self._sample_job: Job | None = None
 
-        self._make_actions()
+        build_menus(self)
+        self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.inspector_dock], [300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.measurements_dock], [300], Qt.Orientation.Vertical)
         self.browser.image_selected.connect(self.show_image)
-        self.loader.loaded.connect(self.viewer.set_pixels)
-        self.loader.failed.connect(self._on_image_failed)
+        self.opener.opened.connect(self._on_opened)
+        self.opener.failed.connect(self._on_open_failed)
         self.viewer.zoom_changed.connect(self.status.show_zoom)
         self.viewer.cursor_moved.connect(self._on_cursor_moved)
+        self.viewer.selection.selection_changed.connect(self._on_selection)
+        self.viewer.image_failed.connect(
+            lambda _key, message: self.status.showMessage(f"Image not shown: {message}")
+        )
+        self.measurements.cells_selected.connect(self._select_cells)
+        self.measurements.cell_clicked.connect(self._on_point_clicked)
+        self.layers_dock.run_chosen.connect(self._on_run_chosen)
 
-    def _dock(self, title: str, name: str, widget) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -71,105 +139,36 @@ class MainWindow(QMainWindow):
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, text: str, keys, slot, tip: str) -> QAction:
-        action = QAction(text, self)
-        action.setShortcuts([QKeySequence(key) for key in keys])
-        action.setToolTip(
-            f"{tip} ({QKeySequence(keys[0]).toString()})" if keys else tip
-        )
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
+    def busy(self) -> bool:
+        """Whether something shown is still being opened, read, measured or drawn."""
+        return self.opener.busy() or bool(self._jobs) or self.viewer.busy()
 
-    def _make_actions(self) -> None:
-        view = self.viewer.view
-        self.open_action = self._action(
-            "&Open dataset\u2026",
-            [QKeySequence.StandardKey.Open],
-            self.choose_dataset,
-            "Open a SIPaKMeD dataset folder",
-        )
-        self.open_sample_action = self._action(
-            "Open the &synthetic sample",
-            [],
-            self.open_sample,
-            "Open the built-in synthetic sample (drawn on first use)",
-        )
-        self.quit_action = self._action(
-            "&Quit", [QKeySequence.StandardKey.Quit], self.close, "Close the window"
-        )
-        self.fit_action = self._action(
-            "&Fit to window", ["F", "Ctrl+0"], view.fit, "Show the whole image"
-        )
-        self.actual_size_action = self._action(
-            "&Actual pixels (1:1)",
-            ["1", "Ctrl+1"],
-            view.actual_size,
-            "One screen pixel per image pixel",
-        )
-        self.zoom_in_action = self._action(
-            "Zoom &in",
-            [QKeySequence.StandardKey.ZoomIn, "+", "="],
-            view.zoom_in,
-            "Zoom in",
-        )
-        self.zoom_out_action = self._action(
-            "Zoom &out",
-            [QKeySequence.StandardKey.ZoomOut, "-"],
-            view.zoom_out,
-            "Zoom out",
-        )
-        self.fit_action.setIconText("Fit")
-        self.actual_size_action.setIconText("1:1")
-        self.zoom_in_action.setIconText("Zoom in")
-        self.zoom_out_action.setIconText("Zoom out")
-        self.open_action.setIconText("Open\u2026")
-
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.open_sample_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        for action in (
-            self.fit_action,
-            self.actual_size_action,
-            self.zoom_in_action,
-            self.zoom_out_action,
-        ):
-            view_menu.addAction(action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.browser_dock.toggleViewAction())
-        view_menu.addAction(self.legend_dock.toggleViewAction())
-
-        toolbar = QToolBar("View", self)
-        toolbar.setObjectName("viewToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        toolbar.addAction(self.open_action)
-        toolbar.addSeparator()
-        for action in (
-            self.fit_action,
-            self.actual_size_action,
-            self.zoom_in_action,
-            self.zoom_out_action,
-        ):
-            toolbar.addAction(action)
-        self.addToolBar(toolbar)
-        self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-
-    # -- the dataset -----------------------------------------------------------
+    # -- opening ------------------------------------------------------------------
 
     def choose_dataset(self) -> None:
         """Ask for a dataset folder and open it."""
         start = str(self.dataset.root.parent) if self.dataset else str(Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
         if folder:
-            self.open_dataset(Path(folder))
+            self.open_path(Path(folder))
+
+    def choose_image(self) -> None:
+        """Ask for an image or slide file and open it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open an image or slide", str(Path.home()), IMAGE_FILTER
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        """Open a dataset folder, image or slide in a worker; shown when ready."""
+        self.status.showMessage(f"Opening {Path(path).name}\u2026")
+        self.opener.open(Path(path))
+
+    open_dataset = open_path
 
     def open_sample(self) -> None:
         """Open the built-in sample, drawing it first (off the GUI thread) if needed."""
@@ -186,8 +185,7 @@ class MainWindow(QMainWindow):
     def _on_sample_ready(self, path: Path) -> None:
         self._sample_job = None
         self.open_sample_action.setEnabled(True)
-        self.status.clearMessage()
-        self.open_dataset(path)
+        self.open_path(path)
 
     def _on_sample_failed(self, message: str) -> None:
         self._sample_job = None
@@ -195,20 +193,37 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()
         QMessageBox.critical(self, "No sample dataset", message)
 
-    def open_dataset(self, path: Path) -> bool:
-        """Open the dataset at `path`; say why in a message box when it cannot be."""
-        try:
-            dataset = Dataset.open(path)
-        except CervixError as error:
-            log.warning("Cannot open %r: %s", str(path), error.user_message())
-            QMessageBox.critical(self, "Cannot open this dataset", error.user_message())
-            return False
-        self.set_dataset(dataset)
-        return True
+    def _on_opened(self, path: Path, opened) -> None:
+        self.status.clearMessage()
+        self.recent.add(path)
+        if isinstance(opened, Dataset):
+            self.set_dataset(opened)
+        else:
+            self.set_single_image(opened)
+
+    def _on_open_failed(self, path: Path, message: str) -> None:
+        self.status.clearMessage()
+        log.warning("Cannot open %r: %s", str(path), message)
+        if self.errors_in_dialogs:
+            what = "image" if path.is_file() else "dataset"
+            QMessageBox.critical(self, f"Cannot open this {what}", message)
+        else:
+            self.status.showMessage(message)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls()]
+        paths = [path for path in paths if str(path)]
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Show `dataset`: list its images and show the first one."""
-        self.dataset = dataset
+        self.dataset, self.single_image = dataset, None
         self.class_palette = ClassPalette(dataset.scheme)
         synthetic = dataset.settings.synthetic
         title = f"{dataset.root.name} \u2014 {APP_NAME}"
@@ -216,6 +231,7 @@ class MainWindow(QMainWindow):
         self.status.show_dataset(dataset.root.name, synthetic)
         self.legend.set_palette(self.class_palette)
         self.browser.set_dataset(dataset, self.class_palette)
+        self.browser_dock.show()
         self.viewer.clear()
         self.status.clear_image()
         keys = self.browser.image_keys()
@@ -231,23 +247,135 @@ class MainWindow(QMainWindow):
                 "under the images."
             )
 
+    def set_single_image(self, record: ImageRecord) -> None:
+        """Show one image or slide opened on its own."""
+        self.dataset, self.single_image = None, record
+        self.class_palette = ClassPalette(ClassScheme())
+        self.setWindowTitle(f"{record.path.name} \u2014 {APP_NAME}")
+        self.status.show_dataset(record.path.parent.name, False)
+        self.legend.set_palette(self.class_palette)
+        self.browser_dock.hide()
+        self._show_record(record)
+
+    def prediction_store(self) -> PredictionStore | None:
+        if self.dataset is not None:
+            return PredictionStore.for_dataset(self.dataset.root)
+        if self.single_image is not None:
+            return PredictionStore.for_slide(self.single_image.path)
+        return None
+
+    # -- the shown image -------------------------------------------------------
+
+    def current_record(self) -> ImageRecord | None:
+        return self.viewer.record
+
     def show_image(self, key: str) -> None:
         """Show the image `key` of the open dataset and its cells."""
         if self.dataset is None or self.class_palette is None:
             return
-        record = self.dataset.image(key)
         if self.browser.current_key() != key:
             self.browser.select_image(key)  # comes back here through the signal
             return
+        self._show_record(self.dataset.image(key))
+
+    def _show_record(self, record: ImageRecord) -> None:
         self.viewer.show_image(record, self.class_palette)
         self.status.show_image(record.size, len(record.cells))
         self.status.clearMessage()
         self.legend.show_counts(Counter(cell.class_name for cell in record.cells))
-        self.loader.request(record.key, record.path)
+        self.inspector.show_cell(None, self.class_palette)
+        self.measurements.show_measuring(len(record.cells))
+        self._start("measure", _measure_file, record, self._on_measured, record.key)
+        self._load_predictions(record, None)
 
-    def _on_image_failed(self, key: str, message: str) -> None:
-        self.viewer.show_failure(key, message)
-        self.status.showMessage(f"Image not shown: {message}")
+    def _start(self, name: str, function, argument, on_done, key: str) -> None:
+        def finished(result) -> None:
+            self._jobs.pop(name, None)
+            if self.current_record() is not None and self.current_record().key == key:
+                on_done(result)
+
+        def failed(message: str) -> None:
+            self._jobs.pop(name, None)
+            log.warning("%s of %r failed: %s", name, key, message)
+            if name == "measure":
+                self.measurements.show_failure(message)
+
+        self._jobs[name] = start_job(
+            function,
+            *argument if isinstance(argument, tuple) else (argument,),
+            on_finished=finished,
+            on_failed=failed,
+        )
+
+    def _on_measured(self, measured) -> None:
+        record = self.current_record()
+        self.measurements.show_measurements(record.cells, measured, self.class_palette)
+        self._on_selection(self.viewer.selection.image_key, self.viewer.selection.cells)
+
+    def _load_predictions(self, record: ImageRecord, run: str | None) -> None:
+        store = self.prediction_store()
+        if store is None:
+            return
+        names = [cell_class.name for cell_class in self.class_palette.scheme.classes]
+        self._start(
+            "predictions",
+            load_predictions,
+            (store, record.key, run, names),
+            self._on_predictions,
+            record.key,
+        )
+
+    def _on_predictions(self, stored: StoredPredictions) -> None:
+        self.predictions = stored
+        layers, extent = self.viewer.layers, self.viewer.content_rect()
+        self.layers_dock.set_runs(stored.runs)
+        if stored.run:
+            self.layers_dock.runs.setCurrentText(stored.run)
+        layers.show_predicted_cells(
+            stored.outlines, self.class_palette, extent, stored.reason
+        )
+        size = (extent.width(), extent.height())
+        for name, path in (
+            ("mask", stored.mask_path),
+            ("heatmap", stored.gradcam_path),
+        ):
+            try:
+                layers.show_raster(name, path, stored.reason, size)
+            except Exception as error:  # a damaged file greys out its layer only
+                log.warning("Cannot show the %s %s: %s", name, path, error)
+                layers.show_raster(name, None, f"Cannot be read: {error}")
+
+    def _on_run_chosen(self, run: str) -> None:
+        record = self.current_record()
+        if record is not None and (
+            self.predictions is None or run != self.predictions.run
+        ):
+            self._load_predictions(record, run)
+
+    # -- selection -------------------------------------------------------------
+
+    def _select_cells(self, cells: tuple) -> None:
+        record = self.current_record()
+        if record is not None:
+            self.viewer.selection.select(record.key, cells)
+
+    def _on_point_clicked(self, cell_index: int) -> None:
+        self._select_cells((cell_index,))
+        self.viewer.centre_on_cell(cell_index)
+
+    def _on_selection(self, key: str, cells: tuple) -> None:
+        record = self.current_record()
+        if record is None or key != record.key:
+            return
+        self.measurements.set_selection(cells)
+        current = cells[-1] if cells else None
+        cell = None
+        if current is not None:
+            cell = next((c for c in record.cells if c.index == current), None)
+        measured = (
+            None if current is None else self.measurements.measurement_of(current)
+        )
+        self.inspector.show_cell(cell, self.class_palette, measured, record.key)
 
     def _on_cursor_moved(self, point: QPointF | None) -> None:
         self.status.show_cursor(point)

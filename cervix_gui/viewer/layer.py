@@ -1,35 +1,63 @@
-"""An overlay layer of the viewer: a scene item that only groups its children.
+"""An overlay layer of the viewer: one scene item that draws a whole kind of thing
+(the image, the outlines of all cells, a model's mask) for the visible region.
 
-Layers stack by z value, and each can be shown, hidden or faded on its own, so
-later overlays (model masks, instances, class maps) add a layer each.
+Layers stack by z value and each is shown, hidden or faded on its own. A layer
+that has nothing to show for this image (no predictions yet) says why, so the
+layers dock can grey it out with that reason instead of showing an empty layer.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtCore import QRectF, Signal
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 
-class Layer(QGraphicsItem):
-    """A named group of scene items; it draws nothing itself."""
+class Layer(QGraphicsObject):
+    """A named layer covering the image; subclasses paint the exposed part."""
 
-    def __init__(self, name: str, z_value: float):
+    availability_changed = Signal()
+
+    def __init__(self, name: str, title: str, z_value: float):
         super().__init__()
         self.name = name
+        self.title = title
         self.setZValue(z_value)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        # Paint gets the exposed rectangle, so a layer draws only what is seen.
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self._rect = QRectF()
+        self._reason = ""
 
     def boundingRect(self) -> QRectF:
-        return QRectF()
+        return QRectF(self._rect)
 
-    def paint(self, painter, option, widget=None) -> None:
-        """Nothing to draw: the layer's children draw themselves."""
+    def set_extent(self, rect: QRectF) -> None:
+        """The region the layer covers, in image pixels."""
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = QRectF(rect)
 
-    def clear(self) -> None:
-        """Remove every item of the layer from the scene."""
-        scene = self.scene()
-        for child in self.childItems():
-            if scene is not None:
-                scene.removeItem(child)
-            else:
-                child.setParentItem(None)
+    @property
+    def available(self) -> bool:
+        """Whether the layer has anything to show for the current image."""
+        return not self._reason
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why not, for a person to read; empty when available."""
+        return self._reason
+
+    def set_unavailable(self, reason: str) -> None:
+        """Say why the layer has nothing to show; an empty reason makes it available."""
+        if reason != self._reason:
+            self._reason = reason
+            self.availability_changed.emit()
+
+    def busy(self) -> bool:
+        """Whether the layer is still fetching what it will show."""
+        return False
+
+    @staticmethod
+    def zoom_of(painter) -> float:
+        """Screen pixels per image pixel for the painter's current transform."""
+        transform = painter.worldTransform()
+        return max(abs(transform.m11()), abs(transform.m12()), 1e-9)

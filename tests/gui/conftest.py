@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -131,6 +132,50 @@ def synthetic_dataset(tmp_path) -> Path:
     return draw_dataset(tmp_path / "synthetic-small", synthetic=True)
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, monkeypatch):
+    """Keep QSettings (recent files) in a test folder, never the user's."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder)
+    )
+    return folder
+
+
+OPEN_TIMEOUT_MS = 20000  # generous: tests must not depend on the machine's speed
+
+
+@pytest.fixture
+def open_in(window, qtbot):
+    """Open a path in `window` and wait until it is shown, or refused; True when
+    something new is shown."""
+
+    def open_path(path) -> bool:
+        outcome = []
+        window.opener.opened.connect(lambda *_: outcome.append(True))
+        window.opener.failed.connect(lambda *_: outcome.append(False))
+        window.open_path(Path(path))
+        qtbot.waitUntil(lambda: bool(outcome), timeout=OPEN_TIMEOUT_MS)
+        wait_until_idle(window, qtbot)
+        return outcome[0]
+
+    return open_path
+
+
+def wait_until_idle(window, qtbot) -> None:
+    """Wait until every job and tile the window asked for has come back."""
+    qtbot.waitUntil(lambda: not window.busy(), timeout=OPEN_TIMEOUT_MS)
+
+
+@pytest.fixture
+def idle(window, qtbot):
+    """Call to wait until the window has drawn everything it asked for."""
+    return lambda: wait_until_idle(window, qtbot)
+
+
 @pytest.fixture
 def window(qtbot):
     from cervix_gui.main_window import MainWindow
@@ -141,3 +186,33 @@ def window(qtbot):
     main_window.show()
     qtbot.waitExposed(main_window)
     return main_window
+
+
+@pytest.fixture
+def drawn():
+    """`drawn_outlines(window)`: what the annotations layer draws."""
+    return drawn_outlines
+
+
+def drawn_outlines(window) -> list[SimpleNamespace]:
+    """What the annotations layer draws, one entry per cell: its index, class,
+    line colours, box, and whether its nucleus is drawn too."""
+    layer = window.viewer.layers["annotations"]
+    outlines, style = layer.outlines, layer.style
+    if outlines is None:
+        return []
+    with_nucleus = set(outlines.nucleus_rows.tolist())
+    drawn = []
+    for row in range(len(outlines)):
+        code = int(outlines.class_codes[row])
+        drawn.append(
+            SimpleNamespace(
+                cell_index=int(outlines.cell_ids[row]),
+                class_name=outlines.class_names[code],
+                colour=style.colour(code),
+                nucleus_colour=style.nucleus_colour(code),
+                bounds=tuple(float(v) for v in outlines.cytoplasm.bounds[row]),
+                has_nucleus=row in with_nucleus,
+            )
+        )
+    return drawn

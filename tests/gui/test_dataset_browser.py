@@ -14,9 +14,9 @@ def _class_rows(browser):
 
 
 def test_every_image_is_listed_under_its_class_with_cell_counts(
-    window, small_dataset, small_layout
+    window, open_in, small_dataset, small_layout
 ):
-    assert window.open_dataset(small_dataset)
+    assert open_in(small_dataset)
 
     rows = {row.data(0, CLASS_NAME_ROLE): row for row in _class_rows(window.browser)}
     assert set(rows) == {"parabasal", "metaplastic", "koilocytotic"}
@@ -40,17 +40,19 @@ def test_every_image_is_listed_under_its_class_with_cell_counts(
     assert "5 images, 9 cells, 3 classes" in window.browser.summary.text()
 
 
-def test_class_rows_cannot_be_selected_only_images(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_class_rows_cannot_be_selected_only_images(window, open_in, small_dataset):
+    open_in(small_dataset)
     for row in _class_rows(window.browser):
         assert not row.flags() & Qt.ItemFlag.ItemIsSelectable
         assert row.child(0).flags() & Qt.ItemFlag.ItemIsSelectable
 
 
-def test_problems_are_counted_and_listed_with_their_file(window, small_dataset):
+def test_problems_are_counted_and_listed_with_their_file(
+    window, open_in, small_dataset
+):
     bad = small_dataset / "im_Parabasal" / "im_Parabasal" / "001_cyt04.dat"
     bad.write_text("10,10\nnot a vertex\n")
-    window.open_dataset(small_dataset)
+    open_in(small_dataset)
 
     problems = window.browser.problems
     assert not problems.isHidden()
@@ -64,13 +66,15 @@ def test_problems_are_counted_and_listed_with_their_file(window, small_dataset):
     assert window.browser._items["im_Parabasal/001"].text(1) == "3"
 
 
-def test_problem_list_hidden_without_problems(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_problem_list_hidden_without_problems(window, open_in, small_dataset):
+    open_in(small_dataset)
     assert window.browser.problems.isHidden()
 
 
-def test_synthetic_sample_is_marked_in_title_and_browser(window, synthetic_dataset):
-    window.open_dataset(synthetic_dataset)
+def test_synthetic_sample_is_marked_in_title_and_browser(
+    window, open_in, synthetic_dataset
+):
+    open_in(synthetic_dataset)
 
     assert window.windowTitle().endswith("\u2014 synthetic sample")
     banner = window.browser.synthetic_banner
@@ -79,16 +83,18 @@ def test_synthetic_sample_is_marked_in_title_and_browser(window, synthetic_datas
     assert "(synthetic)" in window.status.dataset_label.text()
 
 
-def test_real_dataset_has_no_synthetic_mark(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_real_dataset_has_no_synthetic_mark(window, open_in, small_dataset):
+    open_in(small_dataset)
 
     assert "synthetic" not in window.windowTitle()
     assert window.browser.synthetic_banner.isHidden()
     assert "synthetic" not in window.status.dataset_label.text()
 
 
-def test_isolated_cells_are_grouped_and_not_counted_twice(window, cropped_dataset):
-    window.open_dataset(cropped_dataset)
+def test_isolated_cells_are_grouped_and_not_counted_twice(
+    window, open_in, drawn, cropped_dataset
+):
+    open_in(cropped_dataset)
 
     rows = {row.data(0, CLASS_NAME_ROLE): row for row in _class_rows(window.browser)}
     parabasal = rows["parabasal"]
@@ -108,13 +114,13 @@ def test_isolated_cells_are_grouped_and_not_counted_twice(window, cropped_datase
 
     window.browser.select_image("im_Parabasal/CROPPED/001_02")
     assert window.viewer.record.key == "im_Parabasal/CROPPED/001_02"
-    assert len(window.viewer.outlines.outline_items()) == 2
+    assert len(drawn(window)) == 1
 
 
-def test_a_dataset_without_images_says_so(window, tmp_path):
+def test_a_dataset_without_images_says_so(window, open_in, tmp_path):
     (tmp_path / "empty" / "im_Parabasal").mkdir(parents=True)
 
-    assert window.open_dataset(tmp_path / "empty")
+    assert open_in(tmp_path / "empty")
 
     assert window.browser.image_keys() == []
     assert window.viewer.record is None

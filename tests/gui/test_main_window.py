@@ -22,14 +22,16 @@ class MessageBoxes:
         return QMessageBox.StandardButton.Ok
 
 
-def test_a_folder_that_is_not_a_dataset_is_explained(window, tmp_path, monkeypatch):
+def test_a_folder_that_is_not_a_dataset_is_explained(
+    window, open_in, tmp_path, monkeypatch
+):
     boxes = MessageBoxes()
     monkeypatch.setattr(QMessageBox, "critical", boxes.critical)
     folder = tmp_path / "holiday-photos"
     folder.mkdir()
     (folder / "beach.jpg").write_bytes(b"not really")
 
-    assert not window.open_dataset(folder)
+    assert not open_in(folder)
 
     assert len(boxes.shown) == 1
     title, text = boxes.shown[0]
@@ -39,29 +41,31 @@ def test_a_folder_that_is_not_a_dataset_is_explained(window, tmp_path, monkeypat
     assert window.dataset is None
 
 
-def test_a_missing_folder_is_explained(window, tmp_path, monkeypatch):
+def test_a_missing_folder_is_explained(window, open_in, tmp_path, monkeypatch):
     boxes = MessageBoxes()
     monkeypatch.setattr(QMessageBox, "critical", boxes.critical)
 
-    assert not window.open_dataset(tmp_path / "nowhere")
+    assert not open_in(tmp_path / "nowhere")
 
-    assert "is not a folder" in boxes.shown[0][1]
+    assert "no such file or folder" in boxes.shown[0][1]
 
 
 def test_a_failed_open_keeps_the_dataset_already_shown(
-    window, small_dataset, tmp_path, monkeypatch
+    window, open_in, small_dataset, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(QMessageBox, "critical", MessageBoxes().critical)
-    window.open_dataset(small_dataset)
+    open_in(small_dataset)
 
-    window.open_dataset(tmp_path / "nowhere")
+    open_in(tmp_path / "nowhere")
 
     assert window.dataset.root == small_dataset
     assert window.viewer.record is not None
     assert window.browser.image_keys()
 
 
-def test_open_action_asks_for_a_folder_and_opens_it(window, small_dataset, monkeypatch):
+def test_open_action_asks_for_a_folder_and_opens_it(
+    window, idle, qtbot, small_dataset, monkeypatch
+):
     asked = []
 
     def choose(parent, caption, start, *args, **kwargs):
@@ -70,6 +74,8 @@ def test_open_action_asks_for_a_folder_and_opens_it(window, small_dataset, monke
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose)
     window.open_action.trigger()
+    qtbot.waitUntil(lambda: window.dataset is not None)
+    idle()
 
     assert asked == ["Open a dataset folder"]
     assert window.dataset.root == small_dataset
@@ -77,8 +83,10 @@ def test_open_action_asks_for_a_folder_and_opens_it(window, small_dataset, monke
     assert window.viewer.record.key == window.browser.image_keys()[0]
 
 
-def test_cancelling_the_open_dialog_changes_nothing(window, small_dataset, monkeypatch):
-    window.open_dataset(small_dataset)
+def test_cancelling_the_open_dialog_changes_nothing(
+    window, open_in, small_dataset, monkeypatch
+):
+    open_in(small_dataset)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: "")
 
     window.open_action.trigger()
@@ -86,8 +94,8 @@ def test_cancelling_the_open_dialog_changes_nothing(window, small_dataset, monke
     assert window.dataset.root == small_dataset
 
 
-def test_opening_selects_and_shows_the_first_image(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_opening_selects_and_shows_the_first_image(window, open_in, small_dataset):
+    open_in(small_dataset)
 
     first = window.browser.image_keys()[0]
     assert first == "im_Parabasal/001"
@@ -96,8 +104,8 @@ def test_opening_selects_and_shows_the_first_image(window, small_dataset):
     assert window.viewer.has_pixels
 
 
-def test_legend_lists_the_dataset_classes_in_order(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_legend_lists_the_dataset_classes_in_order(window, open_in, small_dataset):
+    open_in(small_dataset)
 
     assert window.legend.class_names() == list(window.dataset.scheme.names)
     assert window.legend.label_text("superficial-intermediate") == (

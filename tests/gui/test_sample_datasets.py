@@ -46,27 +46,24 @@ def _rows(browser):
     return [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
 
 
-def _drawn_outlines_match(window, key):
+def _drawn_outlines_match(window, drawn, key):
     record = window.dataset.image(key)
     palette = ClassPalette(window.dataset.scheme)
-    items = window.viewer.outlines.outline_items()
+    outlines = drawn(window)
     cells = {cell.index: cell for cell in record.cells}
-    nuclei = sum(cell.nucleus is not None for cell in record.cells)
-    assert len(items) == len(cells) + nuclei
-    for item in items:
-        cell = cells[item.cell_index]
-        if item.role == "cytoplasm":
-            assert item.pen().color() == palette.colour(cell.class_name)
-            box = item.mapRectToScene(item.polygon().boundingRect())
-            x_min, y_min, x_max, y_max = cell.bounds
-            assert abs(box.left() - x_min) < 1e-6 and abs(box.top() - y_min) < 1e-6
-            assert abs(box.right() - x_max) < 1e-6 and abs(box.bottom() - y_max) < 1e-6
-        else:
-            assert item.pen().color() == palette.nucleus_colour(cell.class_name)
+    assert sorted(outline.cell_index for outline in outlines) == sorted(cells)
+    for outline in outlines:
+        cell = cells[outline.cell_index]
+        assert outline.colour == palette.colour(cell.class_name)
+        assert outline.nucleus_colour == palette.nucleus_colour(cell.class_name)
+        assert outline.bounds == pytest.approx(cell.bounds, abs=1e-6)
+        assert outline.has_nucleus == (cell.nucleus is not None)
 
 
-def test_synthetic_sample_opens_marked_with_every_class(window, drawn_sample):
-    assert window.open_dataset(drawn_sample)
+def test_synthetic_sample_opens_marked_with_every_class(
+    window, open_in, idle, drawn, drawn_sample
+):
+    assert open_in(drawn_sample)
 
     assert window.windowTitle().endswith("synthetic sample")
     assert not window.browser.synthetic_banner.isHidden()
@@ -79,7 +76,8 @@ def test_synthetic_sample_opens_marked_with_every_class(window, drawn_sample):
         assert cluster.text(1) == str(len(dataset.image(key).cells))
         assert row.text(1) == cluster.text(1)  # one image a class; crops not added
         window.browser.select_image(key)
-        _drawn_outlines_match(window, key)
+        idle()
+        _drawn_outlines_match(window, drawn, key)
         assert window.viewer.has_pixels
 
 
@@ -107,8 +105,10 @@ def test_without_a_path_the_sample_is_drawn_and_shown(qapp, tmp_path, monkeypatc
     assert banner > 2000
 
 
-def test_imported_herlev_shows_its_own_classes_and_outlines(window, herlev_dataset):
-    assert window.open_dataset(herlev_dataset)
+def test_imported_herlev_shows_its_own_classes_and_outlines(
+    window, open_in, idle, drawn, herlev_dataset
+):
+    assert open_in(herlev_dataset)
 
     assert window.legend.class_names() == HERLEV_CLASS_NAMES
     assert "synthetic" not in window.windowTitle()
@@ -131,7 +131,8 @@ def test_imported_herlev_shows_its_own_classes_and_outlines(window, herlev_datas
             key = row.child(i).data(0, IMAGE_KEY_ROLE)
             assert key.startswith(f"im_{class_name}/CROPPED/")
             window.browser.select_image(key)
+            idle()
             assert window.viewer.record.key == key
             assert window.viewer.has_pixels
-            _drawn_outlines_match(window, key)
+            _drawn_outlines_match(window, drawn, key)
             assert window.status.cells_label.text() == "1 cell"

@@ -3,6 +3,7 @@ zoom around the cursor, fit and 1:1, and the status bar that follows them."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -44,53 +45,46 @@ def _mouse(view, kind, position: QPoint, buttons) -> None:
 
 
 def test_selected_image_shows_exactly_its_cells_in_class_colours(
-    window, small_dataset, small_layout, image_size
+    window, open_in, idle, drawn, small_dataset, small_layout, image_size
 ):
-    window.open_dataset(small_dataset)
+    open_in(small_dataset)
     window.browser.select_image("im_Koilocytotic/002")
+    idle()
 
     record = window.dataset.image("im_Koilocytotic/002")
     palette = ClassPalette(window.dataset.scheme)
-    items = window.viewer.outlines.outline_items()
+    outlines = drawn(window)
     expected = small_layout["im_Koilocytotic"]["002"]
-    assert len(items) == 2 * len(expected)  # a cell and a nucleus outline each
-    cytoplasm = sorted(
-        (item for item in items if item.role == "cytoplasm"),
-        key=lambda item: item.cell_index,
-    )
-    nuclei = [item for item in items if item.role == "nucleus"]
-    assert len(cytoplasm) == len(nuclei) == len(expected)
-    for item, cell, (cx, cy, radius) in zip(
-        cytoplasm, record.cells, expected, strict=True
+    assert len(outlines) == len(expected)
+    for outline, cell, (cx, cy, radius) in zip(
+        outlines, record.cells, expected, strict=True
     ):
-        assert item.pen().color() == palette.colour("koilocytotic")
-        box = item.mapRectToScene(item.polygon().boundingRect())
-        assert abs(box.left() - (cx - radius)) < 0.02
-        assert abs(box.right() - (cx + radius)) < 0.02
-        assert abs(box.top() - (cy - 0.8 * radius)) < 0.02
-        x_min, y_min, x_max, y_max = cell.bounds
-        assert abs(box.left() - x_min) < 1e-6 and abs(box.bottom() - y_max) < 1e-6
-    for item in nuclei:
-        assert item.pen().color() == palette.nucleus_colour("koilocytotic")
-        assert item.pen().color() != palette.colour("koilocytotic")
+        assert outline.cell_index == cell.index
+        assert outline.colour == palette.colour("koilocytotic")
+        assert outline.nucleus_colour == palette.nucleus_colour("koilocytotic")
+        assert outline.nucleus_colour != outline.colour
+        assert outline.has_nucleus
+        x_min, y_min, x_max, y_max = outline.bounds
+        assert abs(x_min - (cx - radius)) < 0.02
+        assert abs(x_max - (cx + radius)) < 0.02
+        assert abs(y_min - (cy - 0.8 * radius)) < 0.02
+        assert (x_min, y_min, x_max, y_max) == pytest.approx(cell.bounds)
     assert window.viewer.has_pixels
-    assert window.viewer.image_item.pixmap().size().toTuple() == image_size
+    assert window.viewer.source.size == image_size
 
 
-def test_switching_images_replaces_the_outlines(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_switching_images_replaces_the_outlines(window, drawn, open_in, small_dataset):
+    open_in(small_dataset)
     window.browser.select_image("im_Parabasal/001")
-    assert len(window.viewer.outlines.outline_items()) == 6
+    assert len(drawn(window)) == 3
     window.browser.select_image("im_Parabasal/002")
 
-    items = window.viewer.outlines.outline_items()
-    assert len(items) == 2
-    assert {item.cell_index for item in items} == {1}
-    assert len([i for i in window.viewer.scene.items() if hasattr(i, "role")]) == 2
+    assert [outline.cell_index for outline in drawn(window)] == [1]
+    assert window.viewer.layers["annotations"].cell_count() == 1
 
 
-def test_status_bar_shows_image_size_cells_and_zoom(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_status_bar_shows_image_size_cells_and_zoom(window, open_in, small_dataset):
+    open_in(small_dataset)
     window.browser.select_image("im_Parabasal/001")
 
     status = window.status
@@ -102,8 +96,8 @@ def test_status_bar_shows_image_size_cells_and_zoom(window, small_dataset):
     assert window.legend._count_labels["koilocytotic"].text() == "0"
 
 
-def test_cursor_position_is_shown_in_image_pixels(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_cursor_position_is_shown_in_image_pixels(window, open_in, small_dataset):
+    open_in(small_dataset)
     view = window.viewer.view
     target = view.mapFromScene(QPointF(100.5, 60.5))
     _mouse(view, QEvent.Type.MouseMove, target, Qt.MouseButton.NoButton)
@@ -114,8 +108,8 @@ def test_cursor_position_is_shown_in_image_pixels(window, small_dataset):
     assert window.status.cursor_label.text() == "\u2014"
 
 
-def test_wheel_zooms_around_the_cursor(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_wheel_zooms_around_the_cursor(window, open_in, small_dataset):
+    open_in(small_dataset)
     view = window.viewer.view
     cursor = view.mapFromScene(QPointF(250, 160))  # a cell near the corner
     before = view.zoom()
@@ -134,16 +128,16 @@ def test_wheel_zooms_around_the_cursor(window, small_dataset):
     assert view.zoom() < before * 1.5 * 1.25
 
 
-def test_zoom_out_stops_at_a_quarter_of_the_fitted_size(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_zoom_out_stops_at_a_quarter_of_the_fitted_size(window, open_in, small_dataset):
+    open_in(small_dataset)
     view = window.viewer.view
     fitted = view.zoom()
     _wheel(view, view.viewport().rect().center(), -40)
     assert abs(view.zoom() - min(fitted / 4, 1.0)) < 0.02 * fitted
 
 
-def test_dragging_pans_the_image(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_dragging_pans_the_image(window, open_in, small_dataset):
+    open_in(small_dataset)
     view = window.viewer.view
     view.actual_size()
     _wheel(view, view.viewport().rect().center(), 6)
@@ -162,9 +156,9 @@ def test_dragging_pans_the_image(window, small_dataset):
 
 
 def test_fit_shows_the_whole_image_and_one_to_one_shows_pixels(
-    window, small_dataset, image_size
+    window, open_in, small_dataset, image_size
 ):
-    window.open_dataset(small_dataset)
+    open_in(small_dataset)
     view = window.viewer.view
 
     centre = view.mapToScene(view.viewport().rect().center())
@@ -184,8 +178,8 @@ def test_fit_shows_the_whole_image_and_one_to_one_shows_pixels(
     assert view.is_fitting()
 
 
-def test_keys_fit_and_one_to_one(window, small_dataset, qtbot):
-    window.open_dataset(small_dataset)
+def test_keys_fit_and_one_to_one(window, open_in, small_dataset, qtbot):
+    open_in(small_dataset)
     view = window.viewer.view
     window.activateWindow()
     view.setFocus()
@@ -195,20 +189,23 @@ def test_keys_fit_and_one_to_one(window, small_dataset, qtbot):
     assert view.zoom() != 1.0 and view.is_fitting()
 
 
-def test_fitted_view_follows_the_window_size(window, small_dataset, qtbot):
-    window.open_dataset(small_dataset)
+def test_fitted_view_follows_the_window_size(window, open_in, small_dataset, qtbot):
+    open_in(small_dataset)
     view = window.viewer.view
     before = view.zoom()
     window.resize(window.width() + 300, window.height() + 300)
     qtbot.waitUntil(lambda: view.zoom() > before)
 
 
-def test_an_image_that_cannot_be_read_is_reported_not_fatal(window, small_dataset):
-    window.open_dataset(small_dataset)
+def test_an_image_that_cannot_be_read_is_reported_not_fatal(
+    window, open_in, idle, drawn, small_dataset
+):
+    open_in(small_dataset)
     broken = small_dataset / "im_Metaplastic" / "im_Metaplastic" / "001.bmp"
     broken.write_bytes(b"BM this is no longer a bitmap")
 
     window.browser.select_image("im_Metaplastic/001")
+    idle()
 
     viewer = window.viewer
     assert not viewer.has_pixels
@@ -216,7 +213,8 @@ def test_an_image_that_cannot_be_read_is_reported_not_fatal(window, small_datase
     assert "001.bmp" in viewer.message.text()
     assert "001.bmp" in window.status.currentMessage()
     # The outlines are still there to review.
-    assert len(viewer.outlines.outline_items()) == 4
+    assert len(drawn(window)) == 2
 
     window.browser.select_image("im_Parabasal/001")
+    idle()
     assert viewer.has_pixels and viewer.message.isHidden()

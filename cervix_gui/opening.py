@@ -1,0 +1,73 @@
+"""Opening what the user points at, off the GUI thread: a SIPaKMeD dataset folder,
+or a single image or slide (with the cells stored beside it), from the File
+menu, the command line, the recent list or a drop on the window."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from cervix_gui.workers import Job, start_job
+from engine.annotations import Dataset
+from engine.errors import CervixError
+from engine.images.slide_cells import open_single_image
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = (
+    "Images and slides (*.bmp *.png *.jpg *.jpeg *.tif *.tiff *.svs *.ndpi *.mrxs "
+    "*.scn *.vms *.vmu *.bif);;All files (*)"
+)
+
+
+def open_anything(path: Path):
+    """A Dataset for a folder, an ImageRecord for an image or slide file."""
+    path = Path(path)
+    if not path.exists():
+        raise CervixError(
+            "no such file or folder", path, "check the path, or whether it was moved"
+        )
+    if path.is_dir():
+        return Dataset.open(path)
+    return open_single_image(path)
+
+
+class Opener(QObject):
+    """Opens one path at a time and reports what it opened, or why it could not."""
+
+    opened = Signal(object, object)  # path, Dataset or ImageRecord
+    failed = Signal(object, str)  # path, message for the user
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._job: Job | None = None
+        self.path: Path | None = None
+
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def open(self, path: Path) -> None:
+        """Start opening `path`; the answer comes through `opened` or `failed`."""
+        path = Path(path).expanduser()
+        self.path = path
+        log.info("Opening %s", path)
+        self._job = start_job(
+            open_anything,
+            path,
+            on_finished=lambda result: self._done(path, result),
+            on_failed=lambda message: self._failed(path, message),
+        )
+
+    def _done(self, path: Path, result) -> None:
+        if path != self.path:
+            return  # something else was asked for meanwhile
+        self._job = None
+        self.opened.emit(path, result)
+
+    def _failed(self, path: Path, message: str) -> None:
+        if path != self.path:
+            return
+        self._job = None
+        self.failed.emit(path, message)
