@@ -67,7 +67,11 @@ def read_cells_geojson(path: Path) -> list[Cell]:
             Cell(
                 index=len(cells) + 1,
                 cytoplasm=cytoplasm,
-                nucleus=_ring(feature.get("nucleusGeometry")),
+                # QuPath writes the nucleus beside the geometry; some writers
+                # put it among the properties.
+                nucleus=_ring(
+                    feature.get("nucleusGeometry") or properties.get("nucleusGeometry")
+                ),
                 class_name=str(class_name).lower(),
                 origin=Origin.ANNOTATION,
             )
