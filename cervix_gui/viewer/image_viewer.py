@@ -70,6 +70,7 @@ class ImageViewer(QWidget):
         self.selection = CellSelection(self)
 
         self.view = ZoomableView(self.scene, self)
+        self.view.tool.activate(self)  # the default: pan and select
         self.scale_bar = ScaleBar()
         self.view.foreground_painters.append(self.scale_bar.paint_on_view)
         self.minimap = Minimap(self.view)

@@ -13,7 +13,7 @@ from cervix_gui.viewer.tile_sources import rgb_image
 from cervix_gui.workers import start_job
 from engine.images import ImageSource
 
-MINIMAP_FROM_PX = 4096  # images at least this long on a side get a minimap
+MINIMAP_FROM_PX = 4096  # any image at least this long on a side gets a minimap
 SIDE_PX = 200  # the minimap's longest side
 MARGIN_PX = 10
 
@@ -33,6 +33,14 @@ def overview(source: ImageSource) -> QImage:
     return rgb_image(
         np.ascontiguousarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA))
     )
+
+
+def is_slide(source: ImageSource) -> bool:
+    """A whole-slide file (stored as a pyramid of tiles) or any very large image."""
+    stored_as_pyramid = source.level_count > 1 and not type(source).__name__.startswith(
+        "OpenCV"
+    )
+    return stored_as_pyramid or max(source.size) >= MINIMAP_FROM_PX
 
 
 class Minimap(QWidget):
@@ -55,7 +63,7 @@ class Minimap(QWidget):
         """Show the overview of `source` when it is slide-sized (None: hide)."""
         self.image = None
         self.hide()
-        if source is None or max(source.size) < MINIMAP_FROM_PX:
+        if source is None or not is_slide(source):
             self._source_id = None
             return
         self._source_id = source.source_id

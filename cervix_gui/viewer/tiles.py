@@ -111,10 +111,11 @@ class TileProvider:
         size = self.tile_size()
         scale_x, scale_y = self.scale(level)
         columns, rows = self.grid(level)
+        # A tile that only touches the rectangle's far edge is not needed.
         first_x = max(int(rect.left() / scale_x // size), 0)
-        last_x = min(int(rect.right() / scale_x // size), columns - 1)
+        last_x = min(math.ceil(rect.right() / scale_x / size) - 1, columns - 1)
         first_y = max(int(rect.top() / scale_y // size), 0)
-        last_y = min(int(rect.bottom() / scale_y // size), rows - 1)
+        last_y = min(math.ceil(rect.bottom() / scale_y / size) - 1, rows - 1)
         centre_x = (first_x + last_x) / 2.0
         centre_y = (first_y + last_y) / 2.0
         tiles = [

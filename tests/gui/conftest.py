@@ -216,3 +216,51 @@ def drawn_outlines(window) -> list[SimpleNamespace]:
             )
         )
     return drawn
+
+
+@pytest.fixture
+def predicted_dataset(tmp_path) -> Path:
+    """`small_dataset` with a stored model run for im_Parabasal/001: a predicted
+    cell per annotated one (classified koilocytotic at 0.8), a U-Net mask and a
+    Grad-CAM heatmap."""
+    from engine.predictions import ImagePredictions, PredictedCell, PredictionStore
+
+    root = draw_dataset(tmp_path / "predicted")
+    store = PredictionStore.for_dataset(root)
+    cells = [
+        PredictedCell(
+            id=index,
+            cytoplasm=ellipse(cx + 2, cy, radius, radius * 0.8),
+            nucleus=ellipse(cx + 2, cy, radius / 3, radius / 3.5),
+            score=0.9,
+            probabilities={"koilocytotic": 0.8, "parabasal": 0.2},
+            predicted_class="koilocytotic",
+        )
+        for index, (cx, cy, radius) in enumerate(
+            SMALL_LAYOUT["im_Parabasal"]["001"], start=1
+        )
+    ]
+    store.save_cells(
+        "run-1",
+        ImagePredictions(
+            "im_Parabasal/001", IMAGE_SIZE, cells, classes=["koilocytotic"]
+        ),
+    )
+    width, height = IMAGE_SIZE
+    mask = np.zeros((height, width, 2), np.float32)
+    mask[40:200, 20:300, 0] = 1.0  # cells
+    mask[80:120, 130:170, 1] = 1.0  # a nucleus
+    store.save_mask("run-1", "im_Parabasal/001", mask)
+    heat = np.zeros((height, width), np.float32)
+    heat[:, width // 2 :] = 1.0
+    store.save_gradcam("run-1", "im_Parabasal/001", heat)
+    return root
+
+
+@pytest.fixture
+def small_slide(tmp_path_factory) -> Path:
+    """A 2048 x 2048 pyramidal synthetic slide with its cells beside it."""
+    from engine.images.synth_slide import write_synthetic_slide
+
+    folder = tmp_path_factory.mktemp("slide")
+    return write_synthetic_slide(folder / "smear.ome.tif", (2048, 2048), seed=2).path

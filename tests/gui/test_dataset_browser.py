@@ -125,3 +125,24 @@ def test_a_dataset_without_images_says_so(window, open_in, tmp_path):
     assert window.browser.image_keys() == []
     assert window.viewer.record is None
     assert window.status.currentMessage() == "This dataset has no images to show."
+
+
+def test_images_with_unsaved_edits_and_fully_reviewed_images_are_marked(
+    window, open_in, small_dataset
+):
+    from engine.annotations import ReviewState
+
+    open_in(small_dataset)
+    dataset = window.dataset
+    assert window.browser.mark("im_Parabasal/001") == ""
+
+    for cell in dataset.image("im_Parabasal/002").cells:
+        cell.review_state = ReviewState.ACCEPTED
+    dataset.save(dataset.image("im_Parabasal/002"))
+    edited = dataset.image("im_Koilocytotic/001").cells[0]
+    edited.cytoplasm = edited.cytoplasm * 1.01
+    window.browser.refresh_marks()
+
+    assert window.browser.mark("im_Parabasal/002") == "\u2713"
+    assert window.browser.mark("im_Koilocytotic/001") == "\u25cf"
+    assert window.browser.mark("im_Parabasal/001") == ""
