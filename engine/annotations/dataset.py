@@ -457,6 +457,7 @@ class Dataset:
         report = SaveReport()
         backup_dir = self.project.new_backup_dir()
         labels = self._labels.setdefault(image.key, {})
+        labels_on_disk = json.loads(json.dumps(labels))
         when = now_iso()
 
         plan: list[tuple[Path, bytes | None, int | None]] = []
@@ -522,21 +523,29 @@ class Dataset:
                 report.labels_written or self.project.labels_path(image.key).exists()
             )
 
-        self._check_conflicts(plan)
-        for path, data, _ in plan:
-            if path.exists():
-                if report.backup_dir is None:
-                    report.backup_dir = backup_dir
-                if data is None:
-                    report.backed_up.append(move_to_backup(path, self.root, backup_dir))
-                    report.removed.append(path)
-                    continue
-                report.backed_up.append(copy_to_backup(path, self.root, backup_dir))
-            if data is not None:
-                atomic_write(path, data)
-                report.written.append(path)
-        if report.labels_written:
-            self._write_labels(image, labels)
+        try:
+            self._check_conflicts(plan)
+            for path, data, _ in plan:
+                if path.exists():
+                    if report.backup_dir is None:
+                        report.backup_dir = backup_dir
+                    if data is None:
+                        report.backed_up.append(
+                            move_to_backup(path, self.root, backup_dir)
+                        )
+                        report.removed.append(path)
+                        continue
+                    report.backed_up.append(copy_to_backup(path, self.root, backup_dir))
+                if data is not None:
+                    atomic_write(path, data)
+                    report.written.append(path)
+            if report.labels_written:
+                self._write_labels(image, labels)
+        except SaveError:
+            # The labels file was not written: a retry must compare with what is
+            # on disk, not with the entries planned above.
+            self._labels[image.key] = labels_on_disk
+            raise
         self._rebase(image)
         if report.changed:
             log.info(
@@ -563,6 +572,10 @@ class Dataset:
 
     def _check_conflicts(self, plan) -> None:
         for path, data, expected_crc in plan:
+            if _already_saved(path, data):
+                # Written (or removed) by an earlier save of these edits that
+                # failed further on: retrying it overwrites nobody's change.
+                continue
             if expected_crc is None:
                 if path.exists() and data is not None:
                     raise ConflictError(
@@ -615,6 +628,16 @@ class Dataset:
         """Write `project.json` if the dataset has none yet."""
         if not self.project.settings_path.exists():
             self.project.save_settings(self.settings)
+
+
+def _already_saved(path: Path, data: bytes | None) -> bool:
+    """Whether the file is already as a save would leave it: `data`, or gone."""
+    if data is None:
+        return not path.exists()
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _crc_or_none(path: Path) -> int | None:
