@@ -1,4 +1,5 @@
-"""Write a pyramidal, JPEG-tiled OME-TIFF from a function that paints tiles.
+"""Write a pyramidal, tiled OME-TIFF (JPEG, or lossless zlib for masks) from a
+function that paints tiles.
 
 Level 0 is painted tile by tile in file order and handed to tifffile as it
 comes. Each reduced level is made on the way by halving the level above one
@@ -31,6 +32,9 @@ JPEG_QUALITY = 90
 # Tiles are encoded here, in the worker threads, the way tifffile encodes RGB
 # JPEG tiles (YCbCr, 2x2 chroma subsampling), so the tags it writes fit them.
 JPEG_SUBSAMPLING = (2, 2)
+# Lossless compression for pixels that are numbers, not pictures (model masks).
+LOSSLESS = ("zlib", "deflate")
+COMPRESSIONS = ("jpeg", *LOSSLESS)
 
 TilePainter = Callable[[int, int], np.ndarray]
 Progress = Callable[[int, int], None]
@@ -155,6 +159,7 @@ def write_pyramidal_ome_tiff(
     quality: int = JPEG_QUALITY,
     progress: Progress | None = None,
     workers: int | None = None,
+    compression: str = "jpeg",
 ) -> list[PyramidLevel]:
     """Write `paint_tile(tile_x, tile_y)` tiles of level 0 and the reduced levels.
 
@@ -163,10 +168,14 @@ def write_pyramidal_ome_tiff(
     `paint_tile` is called from `workers` threads at once (default: the
     cores, at most 4), a few tiles ahead of the writer. The file appears under
     `path` only when complete. `progress(rows_done, rows)` follows level 0
-    and is called from the calling thread.
+    and is called from the calling thread. `compression` is "jpeg" (for
+    pictures) or "zlib" / "deflate" (lossless, for masks of numbers).
     """
     if tile_size % 16 or tile_size < 32:
         raise ValueError(f"the tile size must be a multiple of 16, not {tile_size}")
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"compression is one of {COMPRESSIONS}, not {compression!r}")
+    lossless = compression in LOSSLESS
     width, height = size
     levels = pyramid_levels(width, height, tile_size)
     path = Path(path)
@@ -182,6 +191,8 @@ def write_pyramidal_ome_tiff(
     reducers = [_Reducer(level, tile_size) for level in levels[1:]]
 
     def encode(tile: np.ndarray) -> bytes:
+        if lossless:
+            return imagecodecs.zlib_encode(np.ascontiguousarray(tile))
         return imagecodecs.jpeg_encode(
             tile,
             level=quality,
@@ -232,10 +243,12 @@ def write_pyramidal_ome_tiff(
         dtype=np.uint8,
         tile=(tile_size, tile_size),
         photometric="rgb",
-        compression="jpeg",
-        subsampling=JPEG_SUBSAMPLING,
         resolutionunit="CENTIMETER",
     )
+    if lossless:
+        common["compression"] = "zlib"
+    else:
+        common.update(compression="jpeg", subsampling=JPEG_SUBSAMPLING)
     metadata = {"axes": "YXS", "Name": name}
     if description:
         metadata["Description"] = description

@@ -160,6 +160,10 @@ class PredictionStore:
 
     # -- cells -------------------------------------------------------------------
 
+    def cells_path(self, run: str, image_key: str) -> Path:
+        """Where the predicted cells of an image go (`<key>.cells.json`)."""
+        return self._path(run, image_key, ".cells.json")
+
     def save_cells(self, run: str, predictions: ImagePredictions) -> Path:
         path = self._path(run, predictions.image_key, ".cells.json")
         atomic_write_json(path, predictions.to_json())

@@ -1,0 +1,200 @@
+"""From model output to predicted cells: outlines traced from merged masks, the
+nucleus from the U-Net inside each cell, and class probabilities (and Grad-CAM
+maps) from the classifier, a batch at a time with the crops read ahead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from shapely.geometry import Polygon
+
+from engine.annotations.classes import ClassScheme
+from engine.annotations.importers.contours import fit_inside, trace_outline
+from engine.images import ImageSource
+from engine.inference.crops import CropWindow, crop_window, read_cell_crop
+from engine.inference.gradcam import GradCam, map_in_image
+from engine.inference.merge import MergedCell
+from engine.inference.predictors import ClassifierPredictor
+from engine.inference.segmentation import UnetBand
+from engine.inference.tiling import TileGrid
+from engine.models import ModelCard
+from engine.predictions import PredictedCell
+
+log = logging.getLogger(__name__)
+
+NUCLEUS_THRESHOLD = 128  # of 255: the U-Net's nucleus probability 0.5
+
+
+def pixel_edge_outline(vertices: np.ndarray) -> np.ndarray:
+    """An outline through pixel centres moved out by half a pixel, so that its area
+    is the mask's pixel count: what a coarse working grid needs before scaling."""
+    polygon = Polygon(vertices).buffer(0.5, join_style="mitre", mitre_limit=2.0)
+    if polygon.is_empty or polygon.geom_type != "Polygon":
+        return np.asarray(vertices, np.float64)
+    return np.asarray(polygon.exterior.coords, np.float64)[:-1]
+
+
+def traced(mask: np.ndarray, x0: int, y0: int, grid: TileGrid) -> np.ndarray | None:
+    """The level-0 outline of the largest piece of a working-pixel mask."""
+    outline = trace_outline(mask)
+    if outline is None:
+        return None
+    return grid.to_level0(pixel_edge_outline(outline.vertices) + (x0, y0))
+
+
+def abnormal_classes(card: ModelCard) -> set[str]:
+    """The classifier's classes in the abnormal group of its class scheme."""
+    if card.class_scheme in ("2", "3"):
+        return {"abnormal"} & set(card.classes)
+    scheme = ClassScheme.from_json(card.scheme) if card.scheme else ClassScheme()
+    names = {c.name for c in scheme.classes if c.group == "abnormal"}
+    return names & set(card.classes)
+
+
+def predicted_cell(
+    merged: MergedCell,
+    grid: TileGrid,
+    *,
+    unet: UnetBand | None = None,
+    label_names: list[str] | None = None,
+    source: str = "maskrcnn",
+) -> PredictedCell | None:
+    """A merged cell as a PredictedCell in level-0 pixels; None when its mask
+    holds no area. The nucleus is the U-Net's nucleus inside the cell."""
+    mask, x0, y0 = merged.mask()
+    cytoplasm = traced(mask, x0, y0, grid)
+    if cytoplasm is None:
+        return None
+    nucleus = None
+    if unet is not None:
+        height, width = mask.shape
+        ratio = unet.grid.scale / grid.scale
+        probabilities = unet.sample(ratio, x0, y0, width, height)
+        inside = (probabilities[..., 1] >= NUCLEUS_THRESHOLD) & mask
+        found = traced(inside, x0, y0, grid) if inside.any() else None
+        if found is not None:
+            nucleus = fit_inside(np.round(found, 2), np.round(cytoplasm, 2))
+    label = None
+    if label_names and label_names != ["cell"] and 0 <= merged.label < len(label_names):
+        label = label_names[merged.label]
+    return PredictedCell(
+        id=0,
+        cytoplasm=np.round(cytoplasm, 2),
+        nucleus=nucleus,
+        score=merged.score,
+        predicted_class=label,
+        source=source,
+    )
+
+
+def cell_bounds(cell: PredictedCell) -> tuple[float, float, float, float]:
+    x_min, y_min = cell.cytoplasm.min(axis=0)
+    x_max, y_max = cell.cytoplasm.max(axis=0)
+    return float(x_min), float(y_min), float(x_max), float(y_max)
+
+
+@dataclass
+class ClassifiedCell:
+    """A cell ready to be written, and its Grad-CAM map on its crop's square."""
+
+    cell: PredictedCell
+    window: CropWindow | None = None
+    heatmap: np.ndarray | None = None  # (side, side) uint8
+
+
+class CellClassifier:
+    """Classifies cells in batches; their crops are read by threads as soon as the
+    cells arrive, so reading overlaps the models' work."""
+
+    def __init__(
+        self,
+        source: ImageSource,
+        predictor: ClassifierPredictor | None,
+        *,
+        gradcam: GradCam | None = None,
+        batch_size: int = 32,
+        reader_threads: int = 2,
+    ):
+        self.source = source
+        self.predictor = predictor
+        self.gradcam = gradcam
+        self.batch_size = max(1, batch_size)
+        self._pending: deque[tuple[PredictedCell, CropWindow, Future | None]] = deque()
+        self._executor = (
+            ThreadPoolExecutor(reader_threads, thread_name_prefix="cell-crops")
+            if predictor is not None
+            else None
+        )
+        self.crops_done = 0
+
+    @property
+    def margin(self) -> float:
+        return self.predictor.cell_margin if self.predictor else 0.15
+
+    def submit(self, cells: list[PredictedCell]) -> None:
+        for cell in cells:
+            window = crop_window(cell_bounds(cell), self.margin)
+            future = None
+            if self._executor is not None:
+                future = self._executor.submit(
+                    read_cell_crop,
+                    self.source,
+                    cell_bounds(cell),
+                    self.predictor.input_size,
+                    self.margin,
+                )
+            self._pending.append((cell, window, future))
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def pending_top(self) -> float | None:
+        """The highest level-0 row any waiting cell's crop square reaches."""
+        return min((window.y0 for _, window, _ in self._pending), default=None)
+
+    def ready(self, flush: bool = False) -> list[ClassifiedCell]:
+        """The cells classified now: full batches, or everything with `flush`."""
+        done: list[ClassifiedCell] = []
+        while self._pending and (flush or len(self._pending) >= self.batch_size):
+            count = min(self.batch_size, len(self._pending))
+            batch = [self._pending.popleft() for _ in range(count)]
+            done.extend(self._classify(batch))
+        return done
+
+    def _classify(self, batch) -> list[ClassifiedCell]:
+        if self.predictor is None:
+            return [ClassifiedCell(cell, window) for cell, window, _ in batch]
+        crops = np.stack([future.result() for _, _, future in batch])
+        probabilities = self.predictor.predict_crops(crops)
+        winners = probabilities.argmax(axis=1)
+        heatmaps = (
+            self.gradcam.maps(crops, winners.tolist())
+            if self.gradcam is not None
+            else [None] * len(batch)
+        )
+        classes = self.predictor.classes
+        out = []
+        for (cell, window, _), row, winner, cam in zip(
+            batch, probabilities, winners, heatmaps, strict=True
+        ):
+            cell.probabilities = {
+                name: float(value) for name, value in zip(classes, row, strict=True)
+            }
+            cell.predicted_class = classes[int(winner)]
+            heatmap = None if cam is None else map_in_image(cam, window)
+            out.append(ClassifiedCell(cell, window, heatmap))
+        self.crops_done += len(batch)
+        return out
+
+    def close(self) -> None:
+        if self._executor is not None:
+            for _, _, future in self._pending:
+                future.cancel()
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
