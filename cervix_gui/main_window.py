@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from cervix_gui.cell_inspector import CellInspector
 from cervix_gui.dataset_browser import DatasetBrowser
+from cervix_gui.editing import WindowEditing
 from cervix_gui.layers_dock import LayersDock
 from cervix_gui.legend import ClassLegend
 from cervix_gui.measurements_dock import MeasurementsDock
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self._sample_job: Job | None = None
 
         build_menus(self)
+        self.editing = WindowEditing(self)
         self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.measurements_dock], [300], Qt.Orientation.Vertical)
@@ -144,7 +146,12 @@ class MainWindow(QMainWindow):
 
     def busy(self) -> bool:
         """Whether something shown is still being opened, read, measured or drawn."""
-        return self.opener.busy() or bool(self._jobs) or self.viewer.busy()
+        return (
+            self.opener.busy()
+            or bool(self._jobs)
+            or self.viewer.busy()
+            or self.editing.busy()
+        )
 
     # -- opening ------------------------------------------------------------------
 
@@ -165,6 +172,8 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: Path) -> None:
         """Open a dataset folder, image or slide in a worker; shown when ready."""
+        if not self.editing.may_leave("opening another"):
+            return
         self.status.showMessage(f"Opening {Path(path).name}\u2026")
         self.opener.open(Path(path))
 
@@ -226,13 +235,14 @@ class MainWindow(QMainWindow):
         self.dataset, self.single_image = dataset, None
         self.class_palette = ClassPalette(dataset.scheme)
         synthetic = dataset.settings.synthetic
-        title = f"{dataset.root.name} \u2014 {APP_NAME}"
+        title = f"{dataset.root.name} \u2014 {APP_NAME}[*]"
         self.setWindowTitle(title + (SYNTHETIC_SUFFIX if synthetic else ""))
         self.status.show_dataset(dataset.root.name, synthetic)
         self.legend.set_palette(self.class_palette)
         self.browser.set_dataset(dataset, self.class_palette)
         self.browser_dock.show()
         self.viewer.clear()
+        self.editing.set_dataset(dataset)
         self.status.clear_image()
         keys = self.browser.image_keys()
         if keys:
@@ -255,6 +265,7 @@ class MainWindow(QMainWindow):
         self.status.show_dataset(record.path.parent.name, False)
         self.legend.set_palette(self.class_palette)
         self.browser_dock.hide()
+        self.editing.set_single_image(record)
         self._show_record(record)
 
     def prediction_store(self) -> PredictionStore | None:
@@ -280,6 +291,7 @@ class MainWindow(QMainWindow):
 
     def _show_record(self, record: ImageRecord) -> None:
         self.viewer.show_image(record, self.class_palette)
+        self.editing.show_image(record)
         self.status.show_image(record.size, len(record.cells))
         self.status.clearMessage()
         self.legend.show_counts(Counter(cell.class_name for cell in record.cells))
@@ -287,6 +299,13 @@ class MainWindow(QMainWindow):
         self.measurements.show_measuring(len(record.cells))
         self._start("measure", _measure_file, record, self._on_measured, record.key)
         self._load_predictions(record, None)
+
+    def cells_edited(self, record: ImageRecord) -> None:
+        """The shown image's cells were edited: count and measure them again."""
+        self.status.show_image(record.size, len(record.cells))
+        self.legend.show_counts(Counter(cell.class_name for cell in record.cells))
+        self.measurements.show_measuring(len(record.cells))
+        self._start("measure", _measure_file, record, self._on_measured, record.key)
 
     def _start(self, name: str, function, argument, on_done, key: str) -> None:
         def finished(result) -> None:
@@ -344,6 +363,7 @@ class MainWindow(QMainWindow):
             except Exception as error:  # a damaged file greys out its layer only
                 log.warning("Cannot show the %s %s: %s", name, path, error)
                 layers.show_raster(name, None, f"Cannot be read: {error}")
+        self.editing.predictions_shown(stored)
 
     def _on_run_chosen(self, run: str) -> None:
         record = self.current_record()
@@ -379,3 +399,11 @@ class MainWindow(QMainWindow):
 
     def _on_cursor_moved(self, point: QPointF | None) -> None:
         self.status.show_cursor(point)
+
+    def closeEvent(self, event) -> None:
+        """Ask about unsaved edits first; Cancel keeps the window open."""
+        if not self.editing.may_leave("closing"):
+            event.ignore()
+            return
+        self.editing.close()
+        super().closeEvent(event)
