@@ -36,8 +36,9 @@ REMEASURE_DELAY_MS = 400  # measure once a burst of edits has ended
 MESSAGE_MS = 15000
 
 
-def _cells(count: int) -> str:
-    return "1 cell" if count == 1 else f"{count} cells"
+def _count(count: int, noun: str) -> str:
+    """'1 cell', '3 cells'."""
+    return f"1 {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class WindowEditing(QObject):
@@ -71,6 +72,12 @@ class WindowEditing(QObject):
         self._remeasure.setSingleShot(True)
         self._remeasure.setInterval(REMEASURE_DELAY_MS)
         self._remeasure.timeout.connect(self._measure_again)
+        # Redrawn once the event loop runs again: a burst of changes (undoing a
+        # thousand steps at once from the History) redraws once, not per step.
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(0)
+        self._redraw.timeout.connect(self._redraw_cells)
 
         self.session.cells_changed.connect(self._on_cells_changed)
         self.session.saved.connect(lambda key: window.browser.refresh_marks([key]))
@@ -108,10 +115,9 @@ class WindowEditing(QObject):
         """An image or slide opened on its own has no dataset to save to."""
         self.session.close_dataset()
         self.menu.set_classes(self.window.class_palette)
-        self.window.status.showMessage(
+        self._say_after_opening(
             "Cells of an image opened on its own cannot be edited; open its "
-            "dataset folder to correct them.",
-            MESSAGE_MS,
+            "dataset folder to correct them."
         )
         self._update_actions()
 
@@ -145,8 +151,8 @@ class WindowEditing(QObject):
         return True
 
     def busy(self) -> bool:
-        """Whether the cells are about to be measured again after an edit."""
-        return self._remeasure.isActive()
+        """Whether the edited cells are still to be redrawn or measured again."""
+        return self._remeasure.isActive() or self._redraw.isActive()
 
     def close(self) -> None:
         """The window closes: give the dataset's lock back."""
@@ -183,7 +189,7 @@ class WindowEditing(QObject):
         text = (
             f"Delete cell {cells[0]}"
             if len(cells) == 1
-            else f"Delete {_cells(len(cells))}"
+            else f"Delete {_count(len(cells), 'cell')}"
         )
         self.session.attempt(
             lambda: EditGroup([DeleteCell.of(record, index) for index in cells], text),
@@ -209,11 +215,16 @@ class WindowEditing(QObject):
         changing = [i for i in cells if record.cell(i).class_name != class_name]
         label = self.window.class_palette.label(class_name)
         if not changing:
-            self.window.status.showMessage(
-                f"{_cells(len(cells)).capitalize()} already {label}.", MESSAGE_MS
+            already = (
+                f"Cell {cells[0]} is" if len(cells) == 1 else f"All {len(cells)} are"
             )
+            self.window.status.showMessage(f"{already} already {label}.", MESSAGE_MS)
             return
-        what = f"cell {changing[0]}" if len(changing) == 1 else _cells(len(changing))
+        what = (
+            f"cell {changing[0]}"
+            if len(changing) == 1
+            else _count(len(changing), "cell")
+        )
         text = f"Set the class of {what} to {label}"
         self.session.attempt(
             lambda: EditGroup(
@@ -247,11 +258,16 @@ class WindowEditing(QObject):
         viewer = self.window.viewer
         if viewer.record is None or viewer.record.key != key:
             return
-        viewer.annotations_changed()
         selection = viewer.selection
         if selection.image_key == key:
             selection.select(key, self._selection())
         self.tool.cells_changed()
+        self._redraw.start()
+
+    def _redraw_cells(self) -> None:
+        if self.window.viewer.record is None:
+            return
+        self.window.viewer.annotations_changed()
         self.proposals.refresh()
         self._remeasure.start()
         self._update_actions()
@@ -284,14 +300,14 @@ class WindowEditing(QObject):
         session = self.session
         entries = session.pending_journal()
         for problem in session.journal.problems if session.journal else []:
-            self.window.status.showMessage(str(problem), MESSAGE_MS)
+            self._say_after_opening(f"Unsaved edits not restored: {problem}")
         if not entries:
             return
         if not self.window.errors_in_dialogs:
-            self.window.status.showMessage(
-                f"{len(entries)} images have unsaved edits from a window that ended "
-                "without saving; reopen the dataset to restore them.",
-                MESSAGE_MS,
+            self._say_after_opening(
+                f"Unsaved edits of {_count(len(entries), 'image')} are left from a "
+                "window that ended without saving; reopen the dataset to restore "
+                "them."
             )
             return
         conflicts = {}
@@ -306,12 +322,23 @@ class WindowEditing(QObject):
             failed = session.restore(restorable)
             problems = failed + list(conflicts.values())
             restored = len(restorable) - len(failed)
-            text = (
-                f"Restored the unsaved edits of {restored} images; save to keep them."
-            )
+            parts = []
+            if restored:
+                parts.append(
+                    f"Restored the unsaved edits of {_count(restored, 'image')}; "
+                    "save to keep them."
+                )
             if problems:
-                text += " Not restored: " + "; ".join(problems)
-            self.window.status.showMessage(text, MESSAGE_MS)
+                parts.append("Not restored: " + "; ".join(problems) + ".")
+                for problem in problems:
+                    log.warning("Journal not restored: %s", problem)
+            self._say_after_opening(" ".join(parts))
         elif dialog.choice == "discard":
             session.discard_journal(entries)
-            self.window.status.showMessage("The unsaved edits were discarded.")
+            self._say_after_opening("The unsaved edits were discarded.")
+
+    def _say_after_opening(self, text: str) -> None:
+        """Show `text` in the status bar once the first image is shown (showing
+        an image clears the status bar)."""
+        status = self.window.status
+        QTimer.singleShot(0, self, lambda: status.showMessage(text, MESSAGE_MS))

@@ -48,7 +48,8 @@ def screen_point(window, x: float, y: float) -> QPoint:
 
 
 class Hands:
-    """Mouse and keyboard on the window's viewer, in image coordinates."""
+    """Mouse and keyboard on the window's viewer, in image coordinates; after each
+    gesture the event loop runs once, as it does between a person's gestures."""
 
     def __init__(self, window, qtbot):
         self.window, self.qtbot = window, qtbot
@@ -59,11 +60,13 @@ class Hands:
         self.qtbot.mouseClick(
             self.viewport, button, modifier, screen_point(self.window, x, y)
         )
+        self.settle()
 
     def double_click(self, x, y) -> None:
         self.qtbot.mouseDClick(
             self.viewport, LEFT, NONE, screen_point(self.window, x, y)
         )
+        self.settle()
 
     def drag(self, start, end, modifier=NONE, steps: int = 4) -> None:
         (x0, y0), (x1, y1) = start, end
@@ -79,11 +82,16 @@ class Hands:
         self.qtbot.mouseRelease(
             self.viewport, LEFT, modifier, screen_point(self.window, x1, y1)
         )
+        self.settle()
 
     def key(self, key, modifier=NONE) -> None:
         self.window.activateWindow()
         self.view.setFocus()
         self.qtbot.keyClick(self.view, key, modifier)
+        self.settle()
+
+    def settle(self) -> None:
+        self.qtbot.wait(1)
 
     def draw(self, points, close_with="enter") -> None:
         """Click the points; close with Enter or a double click on the last."""
