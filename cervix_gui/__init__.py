@@ -3,10 +3,12 @@
 import ctypes
 import sys
 
-# PySide6 6.12 returns None from every void method (setPen, update, ...)
-# without taking a reference to it. Python 3.12+ never frees None, but 3.11
-# does, and aborts ("deallocating None") after a few thousand such calls, i.e.
-# after seconds of panning. Giving None references that are never returned
-# makes it as immortal on 3.11 as it is on 3.12.
+# PySide6 6.12 returns None, True and False (from void and bool methods such
+# as setPen or isNull) without taking a reference to them, as if they were
+# immortal, which they are from Python 3.12 on. Python 3.11 counts them and
+# aborts ("deallocating None") after a few thousand such calls, i.e. after
+# seconds of panning. References that are never given back make these
+# singletons as immortal on 3.11 as they are on 3.12.
 if sys.version_info < (3, 12):
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 48
+    for _singleton in (None, True, False, Ellipsis, NotImplemented):
+        ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 48

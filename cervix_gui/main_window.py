@@ -26,7 +26,7 @@ from cervix_gui.legend import ClassLegend
 from cervix_gui.measurements_dock import MeasurementsDock
 from cervix_gui.opening import IMAGE_FILTER, Opener
 from cervix_gui.palette import ClassPalette
-from cervix_gui.prediction_loading import StoredPredictions, load_predictions
+from cervix_gui.prediction_loading import PredictionLayers
 from cervix_gui.recent_files import RecentFiles
 from cervix_gui.status_bar import ViewerStatusBar
 from cervix_gui.viewer import ImageViewer
@@ -34,6 +34,7 @@ from cervix_gui.window_actions import build_menus
 from cervix_gui.workers import Job, start_job
 from engine.annotations import ClassScheme, Dataset, ImageRecord
 from engine.images import open_image
+from engine.images.slide_cells import cells_beside
 from engine.metrics.source_measurements import measure_cells
 from engine.predictions import PredictionStore
 from engine.sample import ensure_sample
@@ -67,7 +68,6 @@ class MainWindow(QMainWindow):
         self.dataset: Dataset | None = None
         self.single_image: ImageRecord | None = None
         self.class_palette: ClassPalette | None = None
-        self.predictions: StoredPredictions | None = None
         self.setWindowTitle(APP_NAME)
         self.resize(1400, 900)
         self.setAcceptDrops(True)
@@ -111,12 +111,14 @@ class MainWindow(QMainWindow):
         self.status = ViewerStatusBar(self)
         self.setStatusBar(self.status)
         self.opener = Opener(self)
+        self.predictions = PredictionLayers(self.viewer, self.layers_dock, self)
         self.recent = RecentFiles(settings, self)
         self._jobs: dict[str, Job] = {}
         self._sample_job: Job | None = None
 
         build_menus(self)
         self.editing = WindowEditing(self)
+        self.predictions.shown.connect(self.editing.predictions_shown)
         self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.measurements_dock], [300], Qt.Orientation.Vertical)
@@ -131,7 +133,6 @@ class MainWindow(QMainWindow):
         )
         self.measurements.cells_selected.connect(self._select_cells)
         self.measurements.cell_clicked.connect(self._on_point_clicked)
-        self.layers_dock.run_chosen.connect(self._on_run_chosen)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         """Whether something shown is still being opened, read, measured or drawn."""
         return (
             self.opener.busy()
+            or self.predictions.busy()
             or bool(self._jobs)
             or self.viewer.busy()
             or self.editing.busy()
@@ -266,7 +268,17 @@ class MainWindow(QMainWindow):
         self.legend.set_palette(self.class_palette)
         self.browser_dock.hide()
         self.editing.set_single_image(record)
-        self._show_record(record)
+        self._show_record(record, measure=False)
+        self.status.showMessage(f"Reading the cells of {record.path.name}\u2026")
+        self._start("cells", cells_beside, record.path, self._on_cells_read, record.key)
+
+    def _on_cells_read(self, cells) -> None:
+        record = self.current_record()
+        record.cells = cells
+        record.used_indices = {cell.index for cell in cells}
+        self.status.clearMessage()
+        self.viewer.show_annotations()
+        self.cells_edited(record)
 
     def prediction_store(self) -> PredictionStore | None:
         if self.dataset is not None:
@@ -289,16 +301,16 @@ class MainWindow(QMainWindow):
             return
         self._show_record(self.dataset.image(key))
 
-    def _show_record(self, record: ImageRecord) -> None:
+    def _show_record(self, record: ImageRecord, measure: bool = True) -> None:
         self.viewer.show_image(record, self.class_palette)
         self.editing.show_image(record)
-        self.status.show_image(record.size, len(record.cells))
         self.status.clearMessage()
-        self.legend.show_counts(Counter(cell.class_name for cell in record.cells))
         self.inspector.show_cell(None, self.class_palette)
-        self.measurements.show_measuring(len(record.cells))
-        self._start("measure", _measure_file, record, self._on_measured, record.key)
-        self._load_predictions(record, None)
+        if measure:
+            self.cells_edited(record)
+        else:
+            self.status.show_image(record.size, 0)
+        self.predictions.load(record, self.prediction_store(), self.class_palette)
 
     def cells_edited(self, record: ImageRecord) -> None:
         """The shown image's cells were edited: count and measure them again."""
@@ -318,6 +330,8 @@ class MainWindow(QMainWindow):
             log.warning("%s of %r failed: %s", name, key, message)
             if name == "measure":
                 self.measurements.show_failure(message)
+            elif name == "cells":
+                self.status.showMessage(f"The cells were not read: {message}")
 
         self._jobs[name] = start_job(
             function,
@@ -330,47 +344,6 @@ class MainWindow(QMainWindow):
         record = self.current_record()
         self.measurements.show_measurements(record.cells, measured, self.class_palette)
         self._on_selection(self.viewer.selection.image_key, self.viewer.selection.cells)
-
-    def _load_predictions(self, record: ImageRecord, run: str | None) -> None:
-        store = self.prediction_store()
-        if store is None:
-            return
-        names = [cell_class.name for cell_class in self.class_palette.scheme.classes]
-        self._start(
-            "predictions",
-            load_predictions,
-            (store, record.key, run, names),
-            self._on_predictions,
-            record.key,
-        )
-
-    def _on_predictions(self, stored: StoredPredictions) -> None:
-        self.predictions = stored
-        layers, extent = self.viewer.layers, self.viewer.content_rect()
-        self.layers_dock.set_runs(stored.runs)
-        if stored.run:
-            self.layers_dock.runs.setCurrentText(stored.run)
-        layers.show_predicted_cells(
-            stored.outlines, self.class_palette, extent, stored.reason
-        )
-        size = (extent.width(), extent.height())
-        for name, path in (
-            ("mask", stored.mask_path),
-            ("heatmap", stored.gradcam_path),
-        ):
-            try:
-                layers.show_raster(name, path, stored.reason, size)
-            except Exception as error:  # a damaged file greys out its layer only
-                log.warning("Cannot show the %s %s: %s", name, path, error)
-                layers.show_raster(name, None, f"Cannot be read: {error}")
-        self.editing.predictions_shown(stored)
-
-    def _on_run_chosen(self, run: str) -> None:
-        record = self.current_record()
-        if record is not None and (
-            self.predictions is None or run != self.predictions.run
-        ):
-            self._load_predictions(record, run)
 
     # -- selection -------------------------------------------------------------
 

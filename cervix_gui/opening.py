@@ -23,7 +23,8 @@ IMAGE_FILTER = (
 
 
 def open_anything(path: Path):
-    """A Dataset for a folder, an ImageRecord for an image or slide file."""
+    """A Dataset for a folder, an ImageRecord for an image or slide file (its
+    cells are read afterwards, so a slide shows at once)."""
     path = Path(path)
     if not path.exists():
         raise CervixError(
@@ -31,7 +32,7 @@ def open_anything(path: Path):
         )
     if path.is_dir():
         return Dataset.open(path)
-    return open_single_image(path)
+    return open_single_image(path, with_cells=False)
 
 
 class Opener(QObject):

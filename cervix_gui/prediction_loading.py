@@ -1,14 +1,21 @@
 """Reading what the models predicted for one image from the PredictionStore, in a
-worker: the runs stored, the cells of the chosen run indexed for drawing, and
-where its U-Net mask and Grad-CAM heatmap are."""
+worker (the runs stored, the cells of the chosen run indexed for drawing, where
+its U-Net mask and Grad-CAM heatmap are), and showing it in the model layers."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
+
+from cervix_gui.workers import Job, start_job
+from engine.errors import CervixError
 from engine.images.cell_outlines import CellOutlines
 from engine.predictions import ImagePredictions, PredictionStore
+
+log = logging.getLogger(__name__)
 
 NO_RUNS = "No predictions stored yet: run the models on this image first."
 
@@ -50,3 +57,81 @@ def load_predictions(
         store.find_gradcam(run, image_key),
         reason=f"Run {run!r} has no such prediction for this image.",
     )
+
+
+class PredictionLayers(QObject):
+    """Reads the chosen run's predictions for the shown image in a worker and
+    shows them in the model layers; `shown` tells who else needs them."""
+
+    shown = Signal(object)  # StoredPredictions
+
+    def __init__(self, viewer, layers_dock, parent=None):
+        super().__init__(parent)
+        self.viewer = viewer
+        self.layers_dock = layers_dock
+        self.stored: StoredPredictions | None = None
+        self._job: Job | None = None
+        self._record = None
+        self._store: PredictionStore | None = None
+        self._palette = None
+        layers_dock.run_chosen.connect(self._on_run_chosen)
+
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def load(self, record, store: PredictionStore | None, palette, run=None) -> None:
+        """Read `run` (None: the newest) of `store` for `record`, then show it."""
+        self._record, self._store, self._palette = record, store, palette
+        self.stored = None
+        if store is None:
+            return
+        names = [cell_class.name for cell_class in palette.scheme.classes]
+        key = record.key
+        self._job = start_job(
+            load_predictions,
+            store,
+            key,
+            run,
+            names,
+            on_finished=lambda stored: self._on_loaded(key, stored),
+            on_failed=lambda message: self._on_failed(key, message),
+        )
+
+    def _current(self, key: str) -> bool:
+        return self._record is not None and self._record.key == key
+
+    def _on_failed(self, key: str, message: str) -> None:
+        self._job = None
+        if self._current(key):
+            log.warning("Predictions of %r not shown: %s", key, message)
+            self.viewer.layers.clear_predictions(f"Cannot be read: {message}")
+
+    def _on_loaded(self, key: str, stored: StoredPredictions) -> None:
+        self._job = None
+        if not self._current(key):
+            return
+        self.stored = stored
+        layers, extent = self.viewer.layers, self.viewer.content_rect()
+        self.layers_dock.set_runs(stored.runs)
+        if stored.run:
+            self.layers_dock.runs.setCurrentText(stored.run)
+        layers.show_predicted_cells(
+            stored.outlines, self._palette, extent, stored.reason
+        )
+        size = (extent.width(), extent.height())
+        for name, path in (
+            ("mask", stored.mask_path),
+            ("heatmap", stored.gradcam_path),
+        ):
+            try:
+                layers.show_raster(name, path, stored.reason, size)
+            except CervixError as error:  # a damaged file greys out its layer only
+                log.warning("Cannot show the %s %s: %s", name, path, error)
+                layers.show_raster(
+                    name, None, f"Cannot be read: {error.user_message()}"
+                )
+        self.shown.emit(stored)
+
+    def _on_run_chosen(self, run: str) -> None:
+        if self._record is not None and (self.stored is None or run != self.stored.run):
+            self.load(self._record, self._store, self._palette, run)

@@ -57,6 +57,18 @@ class Layer(QGraphicsObject):
         return False
 
     @staticmethod
+    def exposed_rect(painter, option) -> QRectF:
+        """The part of the layer to draw, in image pixels: what Qt says is
+        exposed, cut to what the painter's device can show (rendering a view
+        into an image reports the whole item as exposed)."""
+        device = painter.device()
+        inverse, invertible = painter.worldTransform().inverted()
+        if device is None or not invertible:
+            return QRectF(option.exposedRect)
+        shown = inverse.mapRect(QRectF(0, 0, device.width(), device.height()))
+        return QRectF(option.exposedRect).intersected(shown)
+
+    @staticmethod
     def zoom_of(painter) -> float:
         """Screen pixels per image pixel for the painter's current transform."""
         transform = painter.worldTransform()

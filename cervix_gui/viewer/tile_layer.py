@@ -53,7 +53,7 @@ class TileLayer(Layer):
         painter.setRenderHint(
             QPainter.RenderHint.SmoothPixmapTransform, zoom < SHARP_PIXELS_FROM_ZOOM
         )
-        self.tiles.paint(painter, option.exposedRect, zoom)
+        self.tiles.paint(painter, self.exposed_rect(painter, option), zoom)
 
     def _tile_arrived(self, rect: QRectF) -> None:
         self.update(rect)

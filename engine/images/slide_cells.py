@@ -81,15 +81,21 @@ def read_cells_geojson(path: Path) -> list[Cell]:
     return cells
 
 
-def open_single_image(path: Path | str) -> ImageRecord:
-    """A record for one image or slide: its size from the file, and its cells
-    from `NAME.cells.geojson` beside it when there is one."""
+def cells_beside(path: Path | str) -> list[Cell]:
+    """The cells stored beside an image as `NAME.cells.geojson`; none if absent."""
+    path = Path(path)
+    beside = [cells_path_for(path), path.with_name(f"{path.stem}.cells.geojson")]
+    cells_path = next((candidate for candidate in beside if candidate.is_file()), None)
+    return [] if cells_path is None else read_cells_geojson(cells_path)
+
+
+def open_single_image(path: Path | str, with_cells: bool = True) -> ImageRecord:
+    """A record for one image or slide: its size from the file, and (unless
+    `with_cells` is false) its cells from `NAME.cells.geojson` beside it."""
     path = Path(path)
     with open_image(path) as source:
         size = source.size
-    beside = [cells_path_for(path), path.with_name(f"{path.stem}.cells.geojson")]
-    cells_path = next((candidate for candidate in beside if candidate.is_file()), None)
-    cells = [] if cells_path is None else read_cells_geojson(cells_path)
+    cells = cells_beside(path) if with_cells else []
     log.info("Opened %s (%dx%d) with %d cells", path, size[0], size[1], len(cells))
     return ImageRecord(
         key=path.name,
