@@ -12,7 +12,7 @@ from torch import nn
 # The published recipe: blocks of conv + batch norm + ReLU + max pooling on
 # 256x256 crops, then global pooling, dropout and one linear layer.
 CNN_CHANNELS = (32, 64, 128, 256, 256)
-TINY_CHANNELS = (8, 16, 32)
+TINY_CHANNELS = (16, 32, 64)
 
 TIMM_ARCHS = (
     "resnet18",
@@ -25,12 +25,9 @@ TIMM_ARCHS = (
 
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
-    """Two 3x3 convolutions with batch norm and ReLU, then 2x2 max pooling."""
+    """A 3x3 convolution with batch norm and ReLU, then 2x2 max pooling."""
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
         nn.MaxPool2d(2),

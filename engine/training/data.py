@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -146,7 +147,9 @@ def normalise(
 
 
 def seed_worker(worker_id: int) -> None:
-    """Give each loader worker its own augmentation sequence, reproducibly."""
+    """Give each loader worker its own augmentation sequence, reproducibly, and
+    leave Ctrl+C to the main process, which stops the run cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     info = torch.utils.data.get_worker_info()
     seed = info.seed % 2**32
     np.random.seed(seed)

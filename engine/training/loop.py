@@ -71,11 +71,27 @@ def train(
     precedes each, naming the last good checkpoint.
     """
     context, device = distributed.setup(config.device)
+    run = _Run(config, dataset, Path(out), on_event, cancel, context, device)
     try:
-        run = _Run(config, dataset, Path(out), on_event, cancel, context, device)
         return run.run()
     finally:
+        # Loader workers stop now; left to the garbage collector, each one
+        # can hold a later run up for seconds.
+        run.loaders = None
         distributed.teardown(context)
+
+
+@dataclass
+class _Window:
+    """Images and time spent waiting for data since the last progress event."""
+
+    start: float = field(default_factory=time.perf_counter)
+    images: int = 0
+    waited: float = 0.0
+
+    def add(self, images: int, waited: float) -> None:
+        self.images += images
+        self.waited += waited
 
 
 class _Run:
@@ -95,6 +111,7 @@ class _Run:
         self.history: list[dict] = []
         self.saved_best: Path | None = None
         self.pretrained: str | None = None
+        self.loaders: setup.Loaders | None = None
 
     def emit(self, event) -> None:
         if self.context.is_main and self.on_event is not None:
@@ -194,66 +211,76 @@ class _Run:
         return self._finish(epoch, cancelled=False)
 
     def _train_epoch(self, epoch: int) -> tuple[float | None, float]:
-        """One pass over the training data; None as the loss when cancelled."""
+        """One pass over the training data; None as the loss when cancelled.
+        Also returns the share of the epoch spent waiting for batches."""
         self.ddp_model.train()
-        loss_sum, window_images, window_wait = 0.0, 0, 0.0
-        wait_total, window_start, epoch_start = (
-            0.0,
-            time.perf_counter(),
-            time.perf_counter(),
-        )
+        loss_sum, waited_in_epoch = 0.0, 0.0
+        window = _Window()
+        epoch_start = time.perf_counter()
         batches = iter(self.loaders.train)
-        for step in range(1, self.steps + 1):
-            if self.cancel.cancelled and not self.context.enabled:
-                return None, 0.0
-            fetch_start = time.perf_counter()
-            batch = next(batches)
-            waited = time.perf_counter() - fetch_start
-            window_wait += waited
-            wait_total += waited
-            batch = self.task.to_device(batch, self.device)
-            with torch.autocast(self.device.type, enabled=self.amp):
-                loss = self.task.loss(self.ddp_model, batch)
-            value = float(loss.detach())
-            cancelled, not_finite = distributed.any_rank(
-                self.context,
-                [self.cancel.cancelled, not np.isfinite(value)],
-                self.device,
-            )
-            if not_finite:
-                self._non_finite(epoch, step)
-            if cancelled:
-                return None, 0.0
-            self._warm_up()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            loss_sum += value
-            self.steps_done += 1
-            window_images += self.task.batch_size_of(batch) * self.context.world_size
-            if step % self.config.log_every == 0 or step == self.steps:
-                now = time.perf_counter()
-                elapsed = now - self.started
-                remaining = (
-                    (self.config.epochs - epoch) * self.steps + self.steps - step
+        try:
+            for step in range(1, self.steps + 1):
+                if self.cancel.cancelled and not self.context.enabled:
+                    return None, 0.0
+                fetch_start = time.perf_counter()
+                batch = next(batches)
+                waited = time.perf_counter() - fetch_start
+                value = self._step(epoch, step, batch)
+                if value is None:
+                    return None, 0.0
+                loss_sum += value
+                waited_in_epoch += waited
+                window.add(
+                    self.task.batch_size_of(batch) * self.context.world_size, waited
                 )
-                self.emit(
-                    StepEnded(
-                        epoch=epoch,
-                        step=step,
-                        steps=self.steps,
-                        loss=value,
-                        images_per_s=window_images / max(now - window_start, 1e-9),
-                        eta_s=elapsed / self.steps_done * remaining,
-                        data_share=window_wait / max(now - window_start, 1e-9),
-                    )
-                )
-                window_images, window_wait, window_start = 0, 0.0, now
+                if step % self.config.log_every == 0 or step == self.steps:
+                    self._report_step(epoch, step, value, window)
+                    window = _Window()
+        finally:
+            # A failed step's traceback must not keep the loader's iterator.
+            del batches
         mean_loss = distributed.average(
             self.context, loss_sum / self.steps, self.device
         )
-        return mean_loss, wait_total / max(time.perf_counter() - epoch_start, 1e-9)
+        return mean_loss, waited_in_epoch / max(time.perf_counter() - epoch_start, 1e-9)
+
+    def _step(self, epoch: int, step: int, batch: dict) -> float | None:
+        """One optimizer step; the loss, or None when the run was cancelled."""
+        batch = self.task.to_device(batch, self.device)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            loss = self.task.loss(self.ddp_model, batch)
+        value = float(loss.detach())
+        # All ranks must agree before the backward pass, which DDP synchronises.
+        cancelled, not_finite = distributed.any_rank(
+            self.context, [self.cancel.cancelled, not np.isfinite(value)], self.device
+        )
+        if not_finite:
+            self._non_finite(epoch, step)
+        if cancelled:
+            return None
+        self._warm_up()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.steps_done += 1
+        return value
+
+    def _report_step(self, epoch: int, step: int, loss: float, window: _Window):
+        now = time.perf_counter()
+        remaining = (self.config.epochs - epoch) * self.steps + self.steps - step
+        seconds = max(now - window.start, 1e-9)
+        self.emit(
+            StepEnded(
+                epoch=epoch,
+                step=step,
+                steps=self.steps,
+                loss=loss,
+                images_per_s=window.images / seconds,
+                eta_s=(now - self.started) / self.steps_done * remaining,
+                data_share=window.waited / seconds,
+            )
+        )
 
     def _warm_up(self) -> None:
         """Raise the learning rate linearly over the first `warmup_steps` steps."""

@@ -58,10 +58,12 @@ class Start:
 
 
 def default_workers(device: torch.device, world_size: int) -> int:
-    """Loader workers: none on a CPU, whose cores all train; a few on a GPU."""
+    """Loader workers: on a CPU one, where a core is to spare, so that cropping and
+    augmenting overlap the step; a few on a GPU."""
+    cores_per_rank = (os.cpu_count() or 1) // world_size
     if device.type == "cpu":
-        return 0
-    return max(0, min(4, (os.cpu_count() or 1) // world_size - 1))
+        return 1 if cores_per_rank >= 2 else 0
+    return max(0, min(4, cores_per_rank - 1))
 
 
 def resume_card(config: TrainingConfig) -> ModelCard | None:
@@ -132,6 +134,8 @@ def make_loaders(
     train = make_loader(
         train_data, config.batch_size, train=True, sampler=sampler, **options
     )
+    # Evaluation reads prepared arrays without augmenting them: no workers.
+    options["workers"] = 0
     evaluation = {
         side: make_loader(
             task.eval_data(split.records(dataset, side)),

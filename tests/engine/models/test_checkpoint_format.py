@@ -84,7 +84,7 @@ def test_a_card_that_names_another_shape_is_refused_naming_the_tensor(tmp_path):
         load_checkpoint(folder)
     assert error.value.tensor == "head.weight"
     assert "head.weight" in error.value.user_message()
-    assert "[5, 32]" in error.value.user_message()
+    assert "[5, 64]" in error.value.user_message()
 
 
 def test_a_renamed_tensor_is_refused_naming_it(tmp_path):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from safetensors import safe_open
 
 from engine.cli import main
@@ -152,3 +153,19 @@ def test_two_gloo_ranks_give_a_checkpoint_like_one_process(synthetic_root, tmp_p
     assert tensor_shapes(double / "best") == tensor_shapes(single / "best")
     assert read_card(single).classes == card.classes
     assert not list(double.glob(".*"))  # no half-written checkpoint left behind
+
+
+def test_the_device_is_cuda_then_mps_then_cpu_unless_named(monkeypatch):
+    from engine.training.distributed import choose_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert choose_device("auto", local_rank=1) == torch.device("cuda", 1)
+    assert choose_device("cuda", local_rank=1) == torch.device("cuda", 1)
+    assert choose_device("cpu") == torch.device("cpu")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert choose_device("auto") == torch.device("mps")
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert choose_device("auto") == torch.device("cpu")
