@@ -1,0 +1,36 @@
+"""Where the review docks find their cells: the window's open dataset or slide and
+the model run it shows."""
+
+from __future__ import annotations
+
+from engine.review import ReviewSource
+
+
+def current_run(window) -> str | None:
+    """The run the window shows, else the newest stored run, else None."""
+    stored = getattr(window.predictions, "stored", None)
+    if stored is not None and getattr(stored, "run", None):
+        return stored.run
+    store = window.prediction_store()
+    runs = store.runs() if store is not None else []
+    return runs[0] if runs else None
+
+
+def review_source(window) -> ReviewSource | None:
+    """The window's dataset (with its run's predictions) or its slide's run; None
+    when nothing reviewable is open."""
+    run = current_run(window)
+    if window.dataset is not None:
+        return ReviewSource.for_dataset(window.dataset, run)
+    if window.single_image is not None and run is not None:
+        return ReviewSource.for_slide(window.single_image.path, run)
+    return None
+
+
+def scope_keys(window, source: ReviewSource, scope: str) -> list[str] | None:
+    """The image keys of a scope: "image" the shown image, else every image
+    (None)."""
+    if scope == "image":
+        record = window.current_record()
+        return [] if record is None else [record.key]
+    return None

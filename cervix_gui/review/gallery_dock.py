@@ -1,0 +1,375 @@
+"""The review gallery: thumbnails of the cells the classifier finds most abnormal
+(or the training queue's cells), each linked to its place on the image, triaged
+from the keyboard as undoable edits.
+
+Keys while the gallery has focus: A accepts the model's class, R rejects the
+cell, 1-5 give it the scheme's class 1-5 (corrected), N or Space goes to the next
+cell, P or Shift+Space to the previous one. A, R and the digits mean the same in
+the viewer, where the editing tools apply them to a proposal or the selected cells.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QModelIndex,
+    QPointF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cervix_gui.review.context import review_source, scope_keys
+from engine.errors import CervixError
+from engine.review import (
+    ReviewCandidate,
+    accept,
+    cell_thumbnail,
+    collect_candidates,
+    reclassify,
+    region_reader_for,
+    reject,
+    training_queue,
+)
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_PX = 128
+MESSAGE_MS = 8000
+ALL_CLASSES = "All classes"
+SCOPES = (("Shown image", "image"), ("Dataset or slide", "all"))
+QUEUES = (("Most suspicious first", "suspicious"), ("Training queue", "training"))
+CLASS_KEYS = {
+    Qt.Key.Key_1: 0,
+    Qt.Key.Key_2: 1,
+    Qt.Key.Key_3: 2,
+    Qt.Key.Key_4: 3,
+    Qt.Key.Key_5: 4,
+}
+TRIAGE_KEYS = {Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_N, Qt.Key.Key_P, *CLASS_KEYS}
+
+
+class CandidateModel(QAbstractListModel):
+    """Review candidates as list items; a thumbnail is cut only when the view first
+    asks for it, and kept."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.candidates: list[ReviewCandidate] = []
+        self.notes: list[str] = []  # why each cell is in the training queue
+        self.read_region = None
+        self._pixmaps: dict[tuple, QPixmap] = {}
+
+    def set_candidates(self, candidates, read_region, notes=None) -> None:
+        self.beginResetModel()
+        if read_region is not self.read_region:
+            self._pixmaps.clear()
+        self.candidates = list(candidates)
+        self.notes = list(notes) if notes else [""] * len(self.candidates)
+        self.read_region = read_region
+        self.endResetModel()
+
+    def forget_thumbnails(self, image_key: str) -> None:
+        """The cells of an image changed: cut their thumbnails again."""
+        for identity in [key for key in self._pixmaps if key[0] == image_key]:
+            del self._pixmaps[identity]
+
+    def rowCount(self, parent=None) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent is not None and parent.isValid() else len(self.candidates)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        candidate = self.candidates[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                f"{candidate.predicted_class or 'no class'}\n"
+                f"abnormal {candidate.abnormal_probability:.2f}"
+            )
+        if role == Qt.ItemDataRole.ToolTipRole:
+            note = self.notes[index.row()]
+            return f"{candidate.image_key}, {candidate.ref}" + (
+                f"\n{note}" if note else ""
+            )
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._pixmap(candidate)
+        if role == Qt.ItemDataRole.UserRole:
+            return candidate
+        return None
+
+    def _pixmap(self, candidate: ReviewCandidate) -> QPixmap | None:
+        identity = (candidate.image_key, candidate.ref)
+        pixmap = self._pixmaps.get(identity)
+        if pixmap is None and self.read_region is not None:
+            try:
+                rgb = cell_thumbnail(candidate, self.read_region, THUMBNAIL_PX)
+            except (CervixError, OSError) as error:
+                log.warning("No thumbnail of %s: %s", identity, error)
+                rgb = None
+            if rgb is None:
+                return None
+            height, width = rgb.shape[:2]
+            image = QImage(
+                rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888
+            )
+            pixmap = QPixmap.fromImage(image.copy())
+            self._pixmaps[identity] = pixmap
+        return pixmap
+
+
+class GalleryView(QListView):
+    """The thumbnails, in rows; takes the triage keys before the window's
+    shortcuts do, so A, R and the digits act on the gallery's cell."""
+
+    triage_key = Signal(int, object)  # the key and its modifiers
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMBNAIL_PX, THUMBNAIL_PX))
+        self.setGridSize(QSize(THUMBNAIL_PX + 16, THUMBNAIL_PX + 44))
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setWordWrap(True)
+        self.setSelectionMode(QListView.SelectionMode.SingleSelection)
+
+    @staticmethod
+    def _is_triage(event: QKeyEvent) -> bool:
+        return event.key() in TRIAGE_KEYS or event.key() == Qt.Key.Key_Space
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self._is_triage(event):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        if self._is_triage(event):
+            self.triage_key.emit(event.key(), event.modifiers())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class ReviewGallery(QWidget):
+    """The review queue of the window's dataset or slide as a gallery."""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.source = None
+        self.model = CandidateModel(self)
+        self._all: list[ReviewCandidate] = []
+        self._notes: list[str] = []
+        self._reader = None
+        self.scope = QComboBox()
+        for text, value in SCOPES:
+            self.scope.addItem(text, value)
+        self.scope.setCurrentIndex(1)
+        self.queue = QComboBox()
+        for text, value in QUEUES:
+            self.queue.addItem(text, value)
+        self.class_filter = QComboBox()
+        self.class_filter.addItem(ALL_CLASSES)
+        self.view = GalleryView()
+        self.view.setModel(self.model)
+        self.count = QLabel()
+        self.keys = QLabel(
+            "A accept \u00b7 R reject \u00b7 1-5 class \u00b7 N/Space next \u00b7 "
+            "P/Shift+Space previous \u00b7 Ctrl+Z undo \u00b7 Ctrl+S save"
+        )
+        self.keys.setWordWrap(True)
+        choices = QHBoxLayout()
+        for widget in (self.scope, self.queue, self.class_filter):
+            choices.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(choices)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count)
+        layout.addWidget(self.keys)
+
+        self._refresh_soon = QTimer(self)
+        self._refresh_soon.setSingleShot(True)
+        self._refresh_soon.setInterval(0)
+        self._refresh_soon.timeout.connect(self.refresh)
+        self.scope.currentIndexChanged.connect(self.refresh)
+        self.queue.currentIndexChanged.connect(self.refresh)
+        self.class_filter.currentIndexChanged.connect(self._filter)
+        self.view.clicked.connect(self._on_clicked)
+        self.view.triage_key.connect(self._on_key)
+        session = window.editing.session
+        session.cells_changed.connect(self._on_cells_changed)
+
+    # -- the queue -----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Collect the queue again (after opening something, or an edit)."""
+        row = max(self.view.currentIndex().row(), 0)
+        try:
+            self.source = review_source(self.window)
+        except CervixError as error:
+            self._say(error.user_message())
+            self.source = None
+        if self._reader is not None:
+            self._reader.close()
+        self._reader = None if self.source is None else region_reader_for(self.source)
+        self._all, self._notes = [], []
+        if self.source is not None:
+            keys = scope_keys(self.window, self.source, self.scope.currentData())
+            try:
+                if self.queue.currentData() == "training":
+                    queue = training_queue(self.source, keys)
+                    self._all = [item.candidate for item in queue]
+                    self._notes = [", ".join(item.reasons) for item in queue]
+                else:
+                    self._all = collect_candidates(self.source, keys)
+                    self._notes = [""] * len(self._all)
+            except CervixError as error:
+                self._say(error.user_message())
+        self._fill_classes()
+        self._filter(row=row)
+
+    def _fill_classes(self) -> None:
+        chosen = self.class_filter.currentText()
+        names = [] if self.source is None else list(self.source.scheme.names)
+        present = {c.predicted_class for c in self._all if c.predicted_class}
+        names += sorted(present - set(names))
+        self.class_filter.blockSignals(True)
+        self.class_filter.clear()
+        self.class_filter.addItem(ALL_CLASSES)
+        self.class_filter.addItems(names)
+        self.class_filter.setCurrentText(chosen if chosen in names else ALL_CLASSES)
+        self.class_filter.blockSignals(False)
+
+    def _filter(self, *_args, row: int = 0) -> None:
+        chosen = self.class_filter.currentText()
+        pairs = [
+            (candidate, note)
+            for candidate, note in zip(self._all, self._notes, strict=True)
+            if chosen == ALL_CLASSES or candidate.predicted_class == chosen
+        ]
+        self.model.set_candidates(
+            [pair[0] for pair in pairs], self._reader, [pair[1] for pair in pairs]
+        )
+        shown = self.model.rowCount()
+        self.count.setText(f"{shown} cells to review")
+        if shown:
+            self.view.setCurrentIndex(self.model.index(min(row, shown - 1)))
+
+    def _on_cells_changed(self, image_key: str) -> None:
+        self.model.forget_thumbnails(image_key)
+        self._refresh_soon.start()
+
+    # -- going to a cell -----------------------------------------------------------
+
+    def current(self) -> ReviewCandidate | None:
+        index = self.view.currentIndex()
+        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        self.go_to(index.row())
+
+    def go_to(self, row: int) -> None:
+        """Make cell `row` the gallery's and the viewer's: show its image, centre
+        the view on it and select it."""
+        if not 0 <= row < self.model.rowCount():
+            return
+        self.view.setCurrentIndex(self.model.index(row))
+        candidate = self.model.candidates[row]
+        window, viewer = self.window, self.window.viewer
+        record = window.current_record()
+        if window.dataset is not None and (
+            record is None or record.key != candidate.image_key
+        ):
+            window.show_image(candidate.image_key)
+        if candidate.annotation_index is not None:
+            viewer.selection.select(candidate.image_key, (candidate.annotation_index,))
+            viewer.centre_on_cell(candidate.annotation_index)
+        else:
+            viewer.selection.clear()
+            viewer.view.centre_on(QPointF(*candidate.centre))
+        self._say(
+            f"{candidate.image_key}, {candidate.ref}: "
+            f"{candidate.predicted_class or 'no class'}, abnormal "
+            f"{candidate.abnormal_probability:.2f}"
+        )
+
+    def step(self, by: int) -> None:
+        """Go to the next (`by` 1) or previous (-1) cell of the queue."""
+        if self.model.rowCount():
+            row = self.view.currentIndex().row() + by
+            self.go_to(max(0, min(row, self.model.rowCount() - 1)))
+
+    # -- triage --------------------------------------------------------------------
+
+    def _on_key(self, key: int, modifiers) -> None:
+        shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        if key == Qt.Key.Key_N or (key == Qt.Key.Key_Space and not shift):
+            self.step(1)
+        elif key == Qt.Key.Key_P or key == Qt.Key.Key_Space:
+            self.step(-1)
+        elif key == Qt.Key.Key_A:
+            self.decide(lambda c, d, s: accept(c, d, s))
+        elif key == Qt.Key.Key_R:
+            self.decide(lambda c, d, s: reject(c, d, s))
+        elif key in CLASS_KEYS:
+            names = self.source.scheme.names if self.source else []
+            position = CLASS_KEYS[key]
+            if position < len(names):
+                name = names[position]
+                self.decide(lambda c, d, s: reclassify(c, name, d, s))
+
+    def decide(self, make) -> bool:
+        """Make a triage decision on the gallery's cell, as an undo step of its
+        image; the cell leaves the queue."""
+        candidate = self.current()
+        if candidate is None:
+            self._say("No cell to decide about: the queue is empty.")
+            return False
+        row = self.view.currentIndex().row()
+        self.go_to(row)
+        window = self.window
+        session = window.editing.session
+        store = window.prediction_store()
+        if session.dataset is None:
+            # A slide on its own: the decision goes to the run's decisions file.
+            try:
+                triage = make(candidate, None, store)
+                triage.apply(None)
+            except CervixError as error:
+                self._say(error.user_message())
+                return False
+            self._say(f"{triage.text} (kept in the run's decisions file)")
+            self.refresh()
+            return True
+        done = session.attempt(lambda: make(candidate, session.dataset, store))
+        if done is None:
+            return False
+        self._say(f"{done.text}; Ctrl+Z takes it back, Ctrl+S saves it.")
+        self.refresh()
+        if self.model.rowCount():
+            self.go_to(min(row, self.model.rowCount() - 1))
+        self.view.setFocus()
+        return True
+
+    def _say(self, text: str) -> None:
+        self.window.status.showMessage(text, MESSAGE_MS)
+
+    def close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None

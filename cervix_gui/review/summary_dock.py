@@ -1,0 +1,182 @@
+"""The review summary of the shown image, or of the dataset or slide: cells per
+predicted and per reviewed class, unreviewed and confirmed abnormal cells, as a
+table and a bar chart, exported as CSV or as a PDF report."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cervix_gui.review.context import review_source, scope_keys
+from engine.errors import CervixError
+from engine.review import region_reader_for, summarise, write_report, write_summary_csv
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MS = 10000
+SCOPES = (("Dataset or slide", "all"), ("Shown image", "image"))
+PREDICTED_COLOUR = (120, 144, 156)
+REVIEWED_COLOUR = (214, 39, 40)
+
+
+class ReviewSummaryDock(QWidget):
+    """Counts of the review so far, and their export."""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.summary = None
+        self.source = None
+        self.scope = QComboBox()
+        for text, value in SCOPES:
+            self.scope.addItem(text, value)
+        self.refresh_button = QPushButton("Refresh")
+        self.csv_button = QPushButton("Export CSV\u2026")
+        self.pdf_button = QPushButton("Export PDF report\u2026")
+        self.totals = QLabel()
+        self.totals.setWordWrap(True)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Predicted", "Reviewed"])
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.chart = pg.PlotWidget(background="w")
+        self.chart.setMinimumHeight(160)
+        self.chart.setLabel("left", "cells")
+        self.chart.addLegend(offset=(-10, 10))
+        buttons = QHBoxLayout()
+        for widget in (
+            self.scope,
+            self.refresh_button,
+            self.csv_button,
+            self.pdf_button,
+        ):
+            buttons.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.chart, 1)
+        self.scope.currentIndexChanged.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.csv_button.clicked.connect(self.export_csv)
+        self.pdf_button.clicked.connect(self.export_pdf)
+        window.editing.session.cells_changed.connect(lambda _key: self.refresh())
+
+    def refresh(self) -> None:
+        """Count the review again."""
+        self.summary = None
+        try:
+            self.source = review_source(self.window)
+            if self.source is not None:
+                keys = scope_keys(self.window, self.source, self.scope.currentData())
+                self.summary = summarise(self.source, keys)
+        except CervixError as error:
+            self._say(error.user_message())
+        self._show()
+
+    def _show(self) -> None:
+        summary = self.summary
+        has = summary is not None
+        self.csv_button.setEnabled(has)
+        self.pdf_button.setEnabled(has)
+        self.chart.clear()
+        if not has:
+            self.table.setRowCount(0)
+            self.totals.setText("Open a dataset or a slide with predictions.")
+            return
+        total = summary.total
+        self.totals.setText(
+            f"{summary.name}: {total.cells} cells, {total.unreviewed} unreviewed, "
+            f"{total.accepted} accepted, {total.corrected} corrected, "
+            f"{total.rejected} rejected; {total.confirmed_abnormal} confirmed "
+            "abnormal" + (" (synthetic data)" if summary.synthetic else "")
+        )
+        names = summary.class_names()
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            values = (name, total.predicted.get(name, 0), total.reviewed.get(name, 0))
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(str(value)))
+        positions = list(range(len(names)))
+        self.chart.addItem(
+            pg.BarGraphItem(
+                x=[p - 0.2 for p in positions],
+                height=[total.predicted.get(n, 0) for n in names],
+                width=0.4,
+                brush=PREDICTED_COLOUR,
+                name="predicted",
+            )
+        )
+        self.chart.addItem(
+            pg.BarGraphItem(
+                x=[p + 0.2 for p in positions],
+                height=[total.reviewed.get(n, 0) for n in names],
+                width=0.4,
+                brush=REVIEWED_COLOUR,
+                name="reviewed",
+            )
+        )
+        axis = self.chart.getAxis("bottom")
+        axis.setTicks([list(zip(positions, names, strict=True))])
+
+    def _ask_path(self, title: str, suffix: str, kind: str) -> Path | None:
+        default = Path.home() / f"{self.summary.name}-review.{suffix}"
+        if self.source is not None and self.source.dataset is not None:
+            default = self.source.dataset.root.parent / default.name
+        path, _ = QFileDialog.getSaveFileName(
+            self, title, str(default), f"{kind} (*.{suffix})"
+        )
+        if not path:
+            return None
+        path = Path(path)
+        return path if path.suffix else path.with_suffix(f".{suffix}")
+
+    def export_csv(self) -> Path | None:
+        """Write the summary as CSV where the user says."""
+        if self.summary is None:
+            return None
+        path = self._ask_path("Export the review summary", "csv", "CSV")
+        if path is None:
+            return None
+        try:
+            write_summary_csv(self.summary, path)
+        except (CervixError, OSError) as error:
+            self._say(f"The summary was not written: {error}")
+            return None
+        self._say(f"Review summary written to {path}")
+        return path
+
+    def export_pdf(self) -> Path | None:
+        """Write the review report as PDF where the user says."""
+        if self.summary is None:
+            return None
+        path = self._ask_path("Export the review report", "pdf", "PDF")
+        if path is None:
+            return None
+        reader = region_reader_for(self.source) if self.source else None
+        try:
+            write_report(self.summary, path, reader)
+        except (CervixError, OSError) as error:
+            self._say(f"The report was not written: {error}")
+            return None
+        finally:
+            if reader is not None:
+                reader.close()
+        self._say(f"Review report written to {path}")
+        return path
+
+    def _say(self, text: str) -> None:
+        self.window.status.showMessage(text, MESSAGE_MS)

@@ -1,0 +1,134 @@
+"""The review gallery on a run whose probabilities the test chose (see
+conftest.py): the most abnormal cells first, keyboard triage saved with the
+annotations, the training queue."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+
+from cervix_gui.review.gallery_dock import ReviewGallery
+from engine.annotations.project import ProjectFolder
+from tests.gui.review.conftest import KOILOCYTOTIC, UNOUTLINED
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def _gallery(window, qtbot) -> ReviewGallery:
+    gallery = ReviewGallery(window)
+    qtbot.addWidget(gallery)
+    gallery.resize(600, 500)
+    gallery.show()
+    gallery.refresh()
+    return gallery
+
+
+def _key(qtbot, gallery, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    gallery.view.setFocus()
+    qtbot.keyClick(gallery.view, key, modifier)
+    qtbot.wait(1)
+
+
+def _labels(root, key) -> dict:
+    path = ProjectFolder(root).labels_path(key)
+    return json.loads(path.read_text())["cells"] if path.exists() else {}
+
+
+def test_the_most_abnormal_cells_come_first(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    open_in(reviewed_dataset)
+    gallery = _gallery(window, qtbot)
+
+    shown = [c.abnormal_probability for c in gallery.model.candidates]
+    expected = sorted(
+        [p for chances in KOILOCYTOTIC.values() for p in chances]
+        + [UNOUTLINED[2]["dyskeratotic"]],
+        reverse=True,
+    )
+    assert shown == expected
+    first = gallery.model.index(0)
+    assert "abnormal 0.95" in first.data(Qt.ItemDataRole.DisplayRole)
+    thumbnail = first.data(Qt.ItemDataRole.DecorationRole)
+    assert isinstance(thumbnail, QPixmap) and thumbnail.width() == 128
+
+    gallery.class_filter.setCurrentText("koilocytotic")
+    classes = {c.predicted_class for c in gallery.model.candidates}
+    assert classes == {"koilocytotic"}
+    assert gallery.model.rowCount() == 5
+
+    # A click on a thumbnail shows its cell in the viewer, selected.
+    gallery.class_filter.setCurrentText("All classes")
+    rect = gallery.view.visualRect(gallery.model.index(1))
+    qtbot.mouseClick(
+        gallery.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+    )
+    second = gallery.model.candidates[1]
+    assert (second.image_key, second.abnormal_probability) == (
+        "im_Koilocytotic/001",
+        0.9,
+    )
+    assert window.current_record().key == "im_Koilocytotic/001"
+    assert window.viewer.selection.cells == (second.annotation_index,)
+    idle()
+
+
+def test_keyboard_triage_is_undoable_and_saved(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    new_dat = reviewed_dataset / "im_Parabasal" / "im_Parabasal" / "002_cyt02.dat"
+    assert not new_dat.exists()
+    open_in(reviewed_dataset)
+    gallery = _gallery(window, qtbot)
+    total = gallery.model.rowCount()
+
+    _key(qtbot, gallery, Qt.Key.Key_A)  # Parabasal/001 cell 1 (0.95): koilocytotic
+    _key(qtbot, gallery, Qt.Key.Key_R)  # Koilocytotic/001 cell 1 (0.90): rejected
+    _key(qtbot, gallery, Qt.Key.Key_N)  # skip Metaplastic/001 cell 1 (0.80)
+    _key(qtbot, gallery, Qt.Key.Key_3)  # the predicted-only cell (0.70): metaplastic
+    assert gallery.model.rowCount() == total - 3
+    assert gallery.model.candidates[0].abnormal_probability == 0.80
+
+    # Undo takes the last decision back: the cell is in the queue again.
+    window.editing.session.stack("im_Parabasal/002").undo()
+    qtbot.wait(1)
+    assert gallery.model.rowCount() == total - 2
+    window.editing.session.stack("im_Parabasal/002").redo()
+    qtbot.wait(1)
+    assert gallery.model.rowCount() == total - 3
+
+    outcome = window.editing.session.save_all()
+    assert outcome.ok, outcome.error
+    accepted = _labels(reviewed_dataset, "im_Parabasal/001")["1"]
+    assert (accepted["class"], accepted["review_state"]) == ("koilocytotic", "accepted")
+    rejected = _labels(reviewed_dataset, "im_Koilocytotic/001")["1"]
+    assert rejected["review_state"] == "rejected"
+    added = _labels(reviewed_dataset, "im_Parabasal/002")["2"]
+    assert (added["class"], added["review_state"]) == ("metaplastic", "corrected")
+    assert new_dat.exists(), "the predicted cell became an annotation cell on disk"
+
+    # A fresh gallery (the window reopened) leaves the decided cells out.
+    again = _gallery(window, qtbot)
+    assert again.model.rowCount() == total - 3
+    idle()
+
+
+def test_the_training_queue_puts_the_least_certain_disagreement_first(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    open_in(reviewed_dataset)
+    gallery = _gallery(window, qtbot)
+    gallery.queue.setCurrentText("Training queue")
+
+    first = gallery.model.candidates[0]
+    # 0.55 koilocytotic on a parabasal image: unsure, and against the annotation.
+    assert (first.image_key, first.annotation_index) == ("im_Parabasal/001", 2)
+    _key(qtbot, gallery, Qt.Key.Key_Space)
+    second = gallery.model.candidates[1]
+    assert window.current_record().key == second.image_key
+    _key(qtbot, gallery, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)
+    assert window.viewer.selection.cells == (2,)
+    assert window.current_record().key == "im_Parabasal/001"
+    idle()  # the window's measuring of the images shown ends before it closes
