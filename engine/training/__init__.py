@@ -13,6 +13,7 @@ from engine.training.errors import (
     TooFewImagesError,
     TrainingError,
 )
+from engine.training.evaluation import evaluate_checkpoint, evaluate_model
 from engine.training.events import (
     CancelToken,
     CheckpointSaved,
@@ -44,6 +45,8 @@ __all__ = [
     "TrainingFinished",
     "TrainingResult",
     "TrainingStarted",
+    "evaluate_checkpoint",
+    "evaluate_model",
     "image_group",
     "split_dataset",
     "train",

@@ -1,8 +1,10 @@
 """Each small model, trained briefly on the synthetic sample, clearly beats its
 untrained self on held-out images (the test split: cluster images never seen).
 
-Settings were chosen to pass on CPU in seconds for several seeds; the figures
-reached are far above the thresholds, which are far above chance.
+The best epoch on the validation split is kept, as in real training. Settings
+were tried with seeds 0-2 (each seed also splits the data differently); with
+seed 0 the figures reached are about: accuracy 1.0, cell Dice 0.87, AP50 0.17.
+The thresholds sit below the worst seed and far above the untrained model.
 """
 
 from __future__ import annotations
@@ -26,21 +28,13 @@ def untrained_figures(run, dataset: Dataset, seed: int = 0) -> dict[str, float]:
 
 
 def small_config(task: str, arch: str, **changes) -> TrainingConfig:
-    return TrainingConfig(
-        task=task,
-        arch=arch,
-        pretrained="none",
-        seed=0,
-        val_every=1000,  # validate once, at the end: the tests time training
-        **changes,
-    )
+    return TrainingConfig(task=task, arch=arch, pretrained="none", seed=0, **changes)
 
 
 def test_tiny_cnn_classifies_held_out_cells_well_above_chance(synthetic_root, tmp_path):
     config = small_config(
         "classifier", "tiny-cnn", image_size=64, batch_size=16, epochs=30, lr=1e-3
     )
-    config.val_every = 1  # cheap here; the best epoch on validation is kept
     result = train(config, synthetic_root, tmp_path / "run")
 
     trained = result.test_metrics["accuracy"]
@@ -53,8 +47,9 @@ def test_tiny_cnn_classifies_held_out_cells_well_above_chance(synthetic_root, tm
 
 def test_small_unet_segments_held_out_cells(synthetic_root, tmp_path):
     config = small_config(
-        "unet", "unet-resnet18", image_size=128, batch_size=4, epochs=12, lr=1e-3
+        "unet", "unet-resnet18", image_size=128, batch_size=4, epochs=14, lr=1e-3
     )
+    config.val_every = 2
     result = train(config, synthetic_root, tmp_path / "run")
 
     untrained = untrained_figures(tmp_path / "run", Dataset.open(synthetic_root))
@@ -69,10 +64,11 @@ def test_small_mask_rcnn_finds_held_out_cells(synthetic_root, tmp_path):
         "maskrcnn-resnet18-fpn",
         image_size=128,
         batch_size=2,
-        epochs=6,
+        epochs=8,
         lr=1e-3,
         warmup_steps=10,
     )
+    config.val_every = 2
     result = train(config, synthetic_root, tmp_path / "run")
 
     untrained = untrained_figures(tmp_path / "run", Dataset.open(synthetic_root))
