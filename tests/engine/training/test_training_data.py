@@ -3,6 +3,8 @@ the cache."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from engine.annotations import ImageKind
@@ -109,3 +111,45 @@ def test_each_loader_worker_draws_its_own_augmentations():
     )
     first_worker, second_worker = list(loader)
     assert not np.array_equal(first_worker, second_worker)
+
+
+def test_class_schemes_group_cells_and_benign_follows_the_setting(synthetic, tmp_path):
+    cache = ArrayCache(tmp_path / "cache")
+    three = make_task(
+        TrainingConfig(task="classifier", scheme="3", image_size=32), synthetic
+    )
+    three.prepare(cache)
+    assert three.class_names == ["normal", "benign", "abnormal"]
+
+    two = make_task(
+        TrainingConfig(task="classifier", scheme="2", image_size=32), synthetic
+    )
+    two.prepare(cache)
+    assert two.class_names == ["normal", "abnormal"]
+    metaplastic = [
+        label
+        for label, name in zip(two.labels, two.cell_classes, strict=True)
+        if name == "metaplastic"
+    ]
+    assert metaplastic and set(metaplastic) == {0}  # benign counts as normal here
+
+    koilocytotic = {
+        int(label)
+        for label, name in zip(two.labels, two.cell_classes, strict=True)
+        if name == "koilocytotic"
+    }
+    assert koilocytotic == {1}
+
+    # Publications differ; a dataset may put benign cells with the abnormal ones.
+    synthetic.settings.scheme = replace(
+        synthetic.scheme, benign_in_two_class="abnormal"
+    )
+    strict = make_task(
+        TrainingConfig(task="classifier", scheme="2", image_size=32), synthetic
+    )
+    strict.prepare(cache)
+    assert {
+        int(label)
+        for label, name in zip(strict.labels, strict.cell_classes, strict=True)
+        if name == "metaplastic"
+    } == {1}
