@@ -6,16 +6,18 @@ maps) from the classifier, a batch at a time with the crops read ahead.
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from shapely.geometry import Polygon
 
 from engine.annotations.classes import ClassScheme
 from engine.annotations.importers.contours import fit_inside, trace_outline
-from engine.images import ImageSource
+from engine.images import CachedTileReader, ImageSource
 from engine.inference.crops import CropWindow, crop_window, read_cell_crop
 from engine.inference.gradcam import GradCam, map_in_image
 from engine.inference.merge import MergedCell
@@ -56,6 +58,45 @@ def abnormal_classes(card: ModelCard) -> set[str]:
     return names & set(card.classes)
 
 
+def unet_nucleus(
+    unet: UnetBand, mask: np.ndarray, x0: int, y0: int, grid: TileGrid
+) -> np.ndarray | None:
+    """The level-0 outline of the U-Net's nucleus inside a cell whose mask lies at
+    (x0, y0) of `grid`, traced on the U-Net's own grid, at its resolution."""
+    ratio = grid.scale / unet.grid.scale  # cell-grid pixels per U-Net pixel
+    height, width = mask.shape
+    left = max(0, math.floor((x0 + 0.5) / ratio - 0.5))
+    top = max(0, math.floor((y0 + 0.5) / ratio - 0.5))
+    right = min(unet.grid.width, math.ceil((x0 + width - 0.5) / ratio - 0.5) + 1)
+    bottom = min(unet.ready_until, math.ceil((y0 + height - 0.5) / ratio - 0.5) + 1)
+    if right <= left or bottom <= top:
+        return None
+    nucleus = unet.rows(top, bottom)[:, left:right, 1] >= NUCLEUS_THRESHOLD
+    if ratio != 1.0:
+        # The cell's mask at the U-Net's pixels: each takes the cell pixel
+        # under its centre.
+        matrix = np.float32(
+            [
+                [ratio, 0, (left + 0.5) * ratio - 0.5 - x0],
+                [0, ratio, (top + 0.5) * ratio - 0.5 - y0],
+            ]
+        )
+        mask = cv2.warpAffine(
+            mask.astype(np.uint8),
+            matrix,
+            (right - left, bottom - top),
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        ).astype(bool)
+    else:
+        mask = mask[top - y0 : bottom - y0, left - x0 : right - x0]
+    inside = nucleus & mask
+    if not inside.any():
+        return None
+    return traced(inside, left, top, unet.grid)
+
+
 def predicted_cell(
     merged: MergedCell,
     grid: TileGrid,
@@ -72,11 +113,7 @@ def predicted_cell(
         return None
     nucleus = None
     if unet is not None:
-        height, width = mask.shape
-        ratio = unet.grid.scale / grid.scale
-        probabilities = unet.sample(ratio, x0, y0, width, height)
-        inside = (probabilities[..., 1] >= NUCLEUS_THRESHOLD) & mask
-        found = traced(inside, x0, y0, grid) if inside.any() else None
+        found = unet_nucleus(unet, mask, x0, y0, grid)
         if found is not None:
             nucleus = fit_inside(np.round(found, 2), np.round(cytoplasm, 2))
     label = None
@@ -119,8 +156,10 @@ class CellClassifier:
         gradcam: GradCam | None = None,
         batch_size: int = 32,
         reader_threads: int = 2,
+        reader: CachedTileReader | None = None,
     ):
         self.source = source
+        self.reader = reader
         self.predictor = predictor
         self.gradcam = gradcam
         self.batch_size = max(1, batch_size)
@@ -147,6 +186,7 @@ class CellClassifier:
                     cell_bounds(cell),
                     self.predictor.input_size,
                     self.margin,
+                    self.reader,
                 )
             self._pending.append((cell, window, future))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.images import ImageSource
+from engine.images import CachedTileReader, ImageSource
 from engine.training.tasks.classifier import cell_crop
 
 
@@ -49,8 +49,10 @@ def read_cell_crop(
     bounds: tuple[float, float, float, float],
     size: int,
     margin: float,
+    reader: CachedTileReader | None = None,
 ) -> np.ndarray:
-    """The (size, size, 3) crop of the cell with level-0 box `bounds`."""
+    """The (size, size, 3) crop of the cell with level-0 box `bounds`, read through
+    `reader` (a tile cache) when one is given."""
     window = crop_window(bounds, margin)
     level = source.level_for_downsample(max(1.0, window.side / size))
     downsample = source.levels[level].downsample
@@ -65,7 +67,8 @@ def read_cell_crop(
         min(max(x1, left + 1), level_width),
         min(max(y1, top + 1), level_height),
     )
-    region = source.read_region(level, left, top, right - left, bottom - top)
+    regions = reader or source
+    region = regions.read_region(level, left, top, right - left, bottom - top)
     x_min, y_min, x_max, y_max = (value / downsample for value in bounds)
     shifted = _Bounds((x_min - left, y_min - top, x_max - left, y_max - top))
     return cell_crop(region, shifted, size, margin)

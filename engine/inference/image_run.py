@@ -12,54 +12,25 @@ the image.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from engine.annotations.cells import Cell
-from engine.annotations.project import now_iso
 from engine.images import ImageSource
-from engine.inference.cells import CellClassifier, ClassifiedCell, predicted_cell
-from engine.inference.cells_file import CellsFileWriter
+from engine.inference.cells import CellClassifier, predicted_cell
 from engine.inference.crops import crop_window
 from engine.inference.events import Cancelled, TilesProgress
+from engine.inference.image_output import ImageOutput, ImageResult
 from engine.inference.merge import InstanceMerger, MergedCell, instances_of_tile
-from engine.inference.rasters import BandCanvas, RasterStrips
 from engine.inference.segmentation import TiledModelRun, UnetBand, unet_instances
-from engine.inference.tiling import CLUSTER_IMAGE_MAX_SIDE
-from engine.predictions import ImagePredictions, PredictedCell, PredictionStore
-from engine.predictions.store import GRADCAM_SUFFIXES, MASK_SUFFIXES
+from engine.inference.tiling import tile_reader
+from engine.predictions import PredictedCell
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ImageResult:
-    """What was written for one image, and how much of it was held at once."""
-
-    key: str
-    cells: int
-    cells_path: object
-    mask_path: object = None
-    gradcam_path: object = None
-    tiles: int = 0
-    seconds: float = 0.0
-    class_counts: dict[str, int] = field(default_factory=dict)
-    suspicious: list[tuple] = field(default_factory=list)  # (p, key, id, x, y, cls)
-    most_open_cells: int = 0
-    most_unet_rows: int = 0
-    most_mask_strips: int = 0
-    most_gradcam_strips: int = 0
-
-
-def is_slide(source: ImageSource) -> bool:
-    """Whether an image's rasters are stored as pyramids rather than PNGs."""
-    return source.level_count > 1 or max(source.size) > CLUSTER_IMAGE_MAX_SIDE
 
 
 class ImageRun:
@@ -93,6 +64,7 @@ class ImageRun:
         self.finished_cells: list[MergedCell] = []
         self.annotated = annotated or []
         self.unet_run = self.mrcnn_run = None
+        self.reader = tile_reader(source)
         threads = pipeline.reader_threads
         if self.unet:
             self.unet_run = TiledModelRun(
@@ -103,6 +75,7 @@ class ImageRun:
                 self._unet_tile,
                 self._unet_row,
                 reader_threads=threads,
+                reader=self.reader,
             )
         if self.maskrcnn:
             self.mrcnn_run = TiledModelRun(
@@ -113,6 +86,7 @@ class ImageRun:
                 self._mrcnn_tile,
                 self._mrcnn_row,
                 reader_threads=threads,
+                reader=self.reader,
             )
         self.leader = self.mrcnn_run or self.unet_run
         self.total = sum(len(g) for g in (self.unet_grid, self.mrcnn_grid) if g)
@@ -124,83 +98,27 @@ class ImageRun:
             gradcam=pipeline.gradcam_maker(),
             batch_size=pipeline.batch_size_for(pipeline.classifier),
             reader_threads=threads or 2,
+            reader=self.reader,
         )
         if self.leader is None:
             margin = self.stage.margin
             self.annotated = sorted(
                 self.annotated, key=lambda cell: crop_window(cell.bounds, margin).y0
             )
-        self._open_writers(store, run)
-
-    # -- output ----------------------------------------------------------------
-
-    def _open_writers(self, store: PredictionStore, run: str) -> None:
-        pyramidal = is_slide(self.source)
-        self.store, self.run, self.pyramidal = store, run, pyramidal
-        header = ImagePredictions(
-            image_key=self.key,
-            image_size=(self.width, self.height),
-            models=self.pipeline.model_paths(),
-            classes=self.pipeline.class_names(),
-            created=now_iso(),
-        )
-        self.cells_writer = CellsFileWriter(store.cells_path(run, self.key), header)
-        self.mask = self.gradcam = None
-        mpp = self.source.microns_per_pixel
-        if self.unet:
-            self.mask = RasterStrips(
-                (self.width, self.height),
-                2,
-                tiff_path=store.mask_path(run, self.key, True) if pyramidal else None,
-                save_png=None
-                if pyramidal
-                else (lambda pixels: store.save_mask(run, self.key, pixels)),
-                microns_per_pixel=mpp,
-                name=f"U-Net mask of {self.key}",
+        try:
+            self.output = ImageOutput(
+                pipeline,
+                source,
+                key,
+                store,
+                run,
+                mask=self.unet is not None,
+                gradcam=self.stage.gradcam is not None,
             )
-        if self.stage.gradcam is not None:
-            raster = RasterStrips(
-                (self.width, self.height),
-                1,
-                tiff_path=store.gradcam_path(run, self.key, True)
-                if pyramidal
-                else None,
-                save_png=None
-                if pyramidal
-                else (lambda pixels: store.save_gradcam(run, self.key, pixels[..., 0])),
-                microns_per_pixel=mpp,
-                name=f"Grad-CAM of {self.key}",
-            )
-            self.gradcam = BandCanvas(raster)
-        self.class_counts: dict[str, int] = {}
-        self.suspicious: list[tuple] = []
-
-    def _write(self, classified: ClassifiedCell) -> None:
-        cell = classified.cell
-        cell.id = self.cells_writer.count + 1
-        self.cells_writer.add(cell)
-        name = cell.predicted_class or "unclassified"
-        self.class_counts[name] = self.class_counts.get(name, 0) + 1
-        abnormal = self.pipeline.abnormal
-        if abnormal and cell.probabilities:
-            x_min, y_min = cell.cytoplasm.min(axis=0)
-            x_max, y_max = cell.cytoplasm.max(axis=0)
-            entry = (
-                cell.abnormal_probability(abnormal),
-                self.key,
-                cell.id,
-                float((x_min + x_max) / 2),
-                float((y_min + y_max) / 2),
-                cell.predicted_class,
-            )
-            top = self.pipeline.top
-            if len(self.suspicious) < top:
-                heapq.heappush(self.suspicious, entry)
-            elif top:
-                heapq.heappushpop(self.suspicious, entry)
-        if self.gradcam is not None and classified.heatmap is not None:
-            window = classified.window
-            self.gradcam.paste(window.x0, window.y0, classified.heatmap)
+        except BaseException:
+            self._close()
+            raise
+        self.mask, self.gradcam = self.output.mask, self.output.gradcam
 
     # -- the models' callbacks -------------------------------------------------
 
@@ -248,7 +166,7 @@ class ImageRun:
             TilesProgress(
                 self._tiles_done(),
                 self.total,
-                self.cells_writer.count + self.stage.pending,
+                self.output.count + self.stage.pending,
                 self.key,
                 self.index,
                 self.count,
@@ -268,13 +186,17 @@ class ImageRun:
                 self._after_step(final=True)
             return self._finish()
         except BaseException:
-            self._abort()
+            self.output.abort()
             raise
         finally:
-            for model_run in (self.unet_run, self.mrcnn_run):
-                if model_run is not None:
-                    model_run.close()
-            self.stage.close()
+            self._close()
+
+    def _close(self) -> None:
+        """Stop the reader threads."""
+        for model_run in (self.unet_run, self.mrcnn_run):
+            if model_run is not None:
+                model_run.close()
+        self.stage.close()
 
     def _cell_frontier(self) -> float:
         """The level-0 row above which no cell is still open or still to come."""
@@ -290,7 +212,10 @@ class ImageRun:
     def _after_step(self, final: bool) -> None:
         frontier = self._cell_frontier()
         if self.unet_run is not None and self.unet_run is not self.leader:
-            target = math.inf if final else self.unet_grid.working_y(frontier) + 3
+            # The U-Net must reach the bottom of every cell finished so far.
+            grid = self.leader_grid
+            reach = grid.level0_y(grid.row_top(self.leader.rows_done))
+            target = math.inf if final else self.unet_grid.working_y(reach) + 3
             while not self.unet_run.done and self.band.ready_until < target:
                 self._check_cancel()
                 self.unet_run.step()
@@ -309,7 +234,7 @@ class ImageRun:
         self.finished_cells = []
         self.stage.submit(cells)
         for classified in self.stage.ready(flush=final):
-            self._write(classified)
+            self.output.write(classified)
         self._write_mask_strips()
         if self.gradcam is not None:
             reach = self._gradcam_reach()
@@ -349,25 +274,28 @@ class ImageRun:
             self.mask.put(self._mask_strip(top, bottom))
 
     def _mask_strip(self, top: int, bottom: int) -> np.ndarray:
+        """Level-0 rows [top, bottom) of the mask, resized from the U-Net's rows
+        (a working row y sits at level-0 row (y + 0.5) / scale - 0.5)."""
         grid, scale = self.unet_grid, self.unet_grid.scale
         if scale == 1.0:
             return np.ascontiguousarray(self.band.rows(top, bottom)[:, : self.width])
         first = max(0, math.floor((top + 0.5) * scale - 0.5) - 1)
         last = min(grid.height, math.ceil((bottom - 0.5) * scale - 0.5) + 2)
         rows = self.band.rows(first, last)
-        matrix = np.float32(
-            [
-                [scale, 0, 0.5 * scale - 0.5],
-                [0, scale, (top + 0.5) * scale - 0.5 - first],
-            ]
+        # cv2.resize maps output pixel centres exactly by 1 / fx when given fx
+        # alone, so its rows line up with level 0 to within half a pixel.
+        factor = 1.0 / scale
+        resized = cv2.resize(
+            rows, (0, 0), fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR
         )
-        return cv2.warpAffine(
-            rows,
-            matrix,
-            (self.width, bottom - top),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        offset = round(top - first * factor)
+        strip = resized[offset : offset + bottom - top, : self.width]
+        missing_rows = bottom - top - strip.shape[0]
+        missing_columns = self.width - strip.shape[1]
+        if missing_rows > 0 or missing_columns > 0:
+            pad = ((0, max(0, missing_rows)), (0, max(0, missing_columns)), (0, 0))
+            strip = np.pad(strip, pad, mode="edge")
+        return np.ascontiguousarray(strip)
 
     def _classify_annotated(self) -> None:
         batch = max(1, self.stage.batch_size)
@@ -386,7 +314,7 @@ class ImageRun:
                 ]
             )
             for classified in self.stage.ready():
-                self._write(classified)
+                self.output.write(classified)
             if self.gradcam is not None:
                 following = start + batch
                 limit = math.inf
@@ -397,45 +325,25 @@ class ImageRun:
                 self.gradcam.flush(limit if pending is None else min(pending, limit))
             self._progress()
         for classified in self.stage.ready(flush=True):
-            self._write(classified)
+            self.output.write(classified)
         self._progress()
 
     def _finish(self) -> ImageResult:
-        mask_path = gradcam_path = None
         if self.mask is not None:
             self._write_mask_strips()
-            mask_path = self.mask.finish()
-            self._remove_other(mask_path, MASK_SUFFIXES)
-        if self.gradcam is not None:
-            gradcam_path = self.gradcam.finish()
-            self._remove_other(gradcam_path, GRADCAM_SUFFIXES)
-        cells_path = self.cells_writer.finish()
+        cells_path, mask_path, gradcam_path = self.output.finish()
         return ImageResult(
             key=self.key,
-            cells=self.cells_writer.count,
+            cells=self.output.count,
             cells_path=cells_path,
             mask_path=mask_path,
             gradcam_path=gradcam_path,
             tiles=self._tiles_done(),
             seconds=time.perf_counter() - self.started,
-            class_counts=self.class_counts,
-            suspicious=sorted(self.suspicious, reverse=True),
+            class_counts=self.output.class_counts,
+            suspicious=sorted(self.output.suspicious, reverse=True),
             most_open_cells=self.merger.most_open if self.merger else 0,
             most_unet_rows=self.band.most_rows_held if self.band else 0,
             most_mask_strips=self.mask.most_held if self.mask else 0,
             most_gradcam_strips=self.gradcam.most_held if self.gradcam else 0,
         )
-
-    def _remove_other(self, written, suffixes) -> None:
-        """A raster of the other kind left by an earlier run of the same name."""
-        for suffix in suffixes:
-            other = self.store.root / self.run / f"{self.key}{suffix}"
-            if other != written:
-                other.unlink(missing_ok=True)
-
-    def _abort(self) -> None:
-        self.cells_writer.abort()
-        if self.mask is not None:
-            self.mask.abort()
-        if self.gradcam is not None:
-            self.gradcam.raster.abort()

@@ -127,6 +127,32 @@ def same_cell(a: TileInstance, b: TileInstance, min_iou: float = SAME_CELL_IOU) 
     return np.count_nonzero(mask_a & mask_b) / union >= min_iou
 
 
+def tile_piece(
+    tile: Tile,
+    crop: np.ndarray,
+    left: int,
+    top: int,
+    score: float,
+    label: int,
+    grid: TileGrid,
+) -> TileInstance | None:
+    """A piece of a tile: its mask `crop` with its top-left at (left, top) in the
+    tile; None for too few pixels or an edge sliver (rule 2)."""
+    if np.count_nonzero(crop) < MIN_INSTANCE_PIXELS:
+        return None
+    bottom, right = top + crop.shape[0], left + crop.shape[1]
+    box = (tile.x + left, tile.y + top, tile.x + right, tile.y + bottom)
+    touches_inner_edge = (
+        (left == 0 and tile.x > 0)
+        or (top == 0 and tile.y > 0)
+        or (right == tile.size and tile.x + tile.size < grid.width)
+        or (bottom == tile.size and tile.y + tile.size < grid.height)
+    )
+    if touches_inner_edge and _intersection(box, tile.core) is None:
+        return None
+    return TileInstance(crop, box[0], box[1], float(score), int(label), tile)
+
+
 def instances_of_tile(
     tile: Tile,
     masks: np.ndarray,
@@ -135,10 +161,9 @@ def instances_of_tile(
     grid: TileGrid,
 ) -> list[TileInstance]:
     """A tile's (N, T, T) boolean masks as pieces cropped to their boxes, cut to the
-    image, without empty masks and edge slivers (rule 2)."""
+    image, without empty masks and edge slivers."""
     inside_w = min(tile.size, grid.width - tile.x)
     inside_h = min(tile.size, grid.height - tile.y)
-    x0_core, y0_core, x1_core, y1_core = tile.core
     pieces = []
     for mask, score, label in zip(masks, scores, labels, strict=True):
         mask = np.asarray(mask, bool)[:inside_h, :inside_w]
@@ -149,21 +174,9 @@ def instances_of_tile(
         top, bottom = int(rows[0]), int(rows[-1]) + 1
         left, right = int(columns[0]), int(columns[-1]) + 1
         crop = mask[top:bottom, left:right]
-        if np.count_nonzero(crop) < MIN_INSTANCE_PIXELS:
-            continue
-        box = (tile.x + left, tile.y + top, tile.x + right, tile.y + bottom)
-        touches_inner_edge = (
-            (left == 0 and tile.x > 0)
-            or (top == 0 and tile.y > 0)
-            or (right == tile.size and tile.x + tile.size < grid.width)
-            or (bottom == tile.size and tile.y + tile.size < grid.height)
-        )
-        reaches_core = _intersection(box, tile.core) is not None
-        if touches_inner_edge and not reaches_core:
-            continue
-        pieces.append(
-            TileInstance(crop, box[0], box[1], float(score), int(label), tile)
-        )
+        piece = tile_piece(tile, crop, left, top, score, label, grid)
+        if piece is not None:
+            pieces.append(piece)
     return pieces
 
 

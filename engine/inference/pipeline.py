@@ -39,7 +39,8 @@ from engine.inference.events import (
     SuspiciousCell,
 )
 from engine.inference.gradcam import GradCam
-from engine.inference.image_run import ImageResult, ImageRun
+from engine.inference.image_output import ImageResult
+from engine.inference.image_run import ImageRun
 from engine.inference.predictors import InferenceError
 from engine.inference.tiling import TileGrid, model_scale
 from engine.models.unet import SIZE_MULTIPLE
@@ -123,9 +124,12 @@ class InferencePipeline:
             self.on_event(event)
 
     def batch_size_for(self, predictor) -> int:
+        """Tiles (or crops) per batch: as asked, else the predictor's own."""
+        if self.batch_size:
+            return self.batch_size
         if predictor is None:
             return DEFAULT_BATCH_SIZE["classifier"]
-        return self.batch_size or DEFAULT_BATCH_SIZE[predictor.task]
+        return getattr(predictor, "batch_size", DEFAULT_BATCH_SIZE[predictor.task])
 
     def grid_for(self, predictor, source: ImageSource) -> TileGrid:
         """The tile grid of a segmentation model on an image, at the model's scale."""

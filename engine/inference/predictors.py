@@ -68,6 +68,7 @@ class Predictor:
     """A model of one task, in eval mode on its device, with its card."""
 
     task = ""
+    default_batch_size = 8
 
     def __init__(
         self,
@@ -75,7 +76,7 @@ class Predictor:
         card: ModelCard,
         device: torch.device | str = "cpu",
         folder: Path | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
     ):
         if card.task != self.task:
             raise InferenceError(
@@ -87,14 +88,14 @@ class Predictor:
         self.model = model.to(self.device).eval()
         self.card = card
         self.folder = Path(folder) if folder is not None else None
-        self.batch_size = max(1, int(batch_size))
+        self.batch_size = max(1, int(batch_size or self.default_batch_size))
 
     @classmethod
     def from_checkpoint(
         cls,
         folder: Path | str,
         device: str | torch.device | None = "auto",
-        batch_size: int = 8,
+        batch_size: int | None = None,
     ):
         """The predictor of a checkpoint folder (or of a training run's best)."""
         from engine.models import resolve_checkpoint
@@ -134,6 +135,7 @@ class ClassifierPredictor(Predictor):
     """Class probabilities of cell crops."""
 
     task = "classifier"
+    default_batch_size = 32
 
     @property
     def classes(self) -> list[str]:
@@ -203,6 +205,7 @@ class MaskRCNNPredictor(Predictor):
     """Cell instances of image tiles, kept at the card's score and mask thresholds."""
 
     task = "maskrcnn"
+    default_batch_size = 4
 
     def __init__(self, *args, score_threshold=None, mask_threshold=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -248,7 +251,9 @@ PREDICTOR_TYPES: dict[str, type[Predictor]] = {
 
 
 def load_predictor(
-    folder: Path | str, device: str | torch.device | None = "auto", batch_size: int = 8
+    folder: Path | str,
+    device: str | torch.device | None = "auto",
+    batch_size: int | None = None,
 ) -> Predictor:
     """The predictor of whichever task a checkpoint holds."""
     from engine.models import read_card, resolve_checkpoint

@@ -15,8 +15,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from engine.images import ImageSource
-from engine.inference.merge import TileInstance, instances_of_tile
+from engine.images import CachedTileReader, ImageSource
+from engine.inference.merge import MIN_INSTANCE_PIXELS, TileInstance, tile_piece
 from engine.inference.prefetch import Prefetcher
 from engine.inference.tiling import Tile, TileGrid, read_tile
 
@@ -37,6 +37,7 @@ class TiledModelRun:
         *,
         reader_threads: int | None = None,
         prefetch_depth: int = 2,
+        reader: CachedTileReader | None = None,
     ):
         self.grid = grid
         self.predict = predict
@@ -47,7 +48,9 @@ class TiledModelRun:
         self._row_counts = [0] * grid.rows
         self._prefetcher = Prefetcher(
             grid.tiles,
-            lambda tile: read_tile(source, grid.scale, tile.x, tile.y, tile.size),
+            lambda tile: read_tile(
+                source, grid.scale, tile.x, tile.y, tile.size, reader
+            ),
             batch_size,
             workers=reader_threads,
             depth=prefetch_depth,
@@ -104,7 +107,8 @@ class UnetBand:
             chunk = np.zeros((y1 - y0, self.grid.width, 2), np.uint8)
             self._chunks[tile.row] = chunk
         core = probabilities[:, y0 - tile.y : y1 - tile.y, x0 - tile.x : x1 - tile.x]
-        chunk[:, x0:x1] = np.clip(np.rint(core.transpose(1, 2, 0) * 255), 0, 255)
+        scaled = np.clip(core, 0.0, 1.0) * 255.0 + 0.5
+        chunk[:, x0:x1] = scaled.astype(np.uint8).transpose(1, 2, 0)
         held = sum(len(c) for c in self._chunks.values())
         self.most_rows_held = max(self.most_rows_held, held)
 
@@ -132,32 +136,6 @@ class UnetBand:
             return np.zeros((0, self.grid.width, 2), np.uint8)
         return np.concatenate(parts)
 
-    def sample(
-        self, scale_ratio: float, x0: int, y0: int, width: int, height: int
-    ) -> np.ndarray:
-        """The probabilities at the pixels of another grid, `scale_ratio` U-Net
-        pixels per pixel of it, over its box (x0, y0, width, height)."""
-        if scale_ratio == 1.0:
-            band = self.rows(y0, y0 + height)
-            return band[:, x0 : x0 + width]
-        top = int(np.floor((y0 + 0.5) * scale_ratio - 0.5)) - 1
-        bottom = int(np.ceil((y0 + height - 0.5) * scale_ratio - 0.5)) + 2
-        top, bottom = max(0, top), min(bottom, self.ready_until)
-        band = self.rows(top, bottom)
-        matrix = np.float32(
-            [
-                [scale_ratio, 0, (x0 + 0.5) * scale_ratio - 0.5],
-                [0, scale_ratio, (y0 + 0.5) * scale_ratio - 0.5 - top],
-            ]
-        )
-        return cv2.warpAffine(
-            band,
-            matrix,
-            (width, height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-
     def release_above(self, row: int) -> None:
         """Forget the rows of tile rows that end above working row `row`."""
         for tile_row in sorted(self._chunks):
@@ -172,11 +150,23 @@ def unet_instances(
     tile: Tile, probabilities: np.ndarray, grid: TileGrid, threshold: float = 0.5
 ) -> list[TileInstance]:
     """Cells as the connected pieces of a tile's cell channel, when no Mask R-CNN
-    runs. Touching cells become one piece: the U-Net does not separate them."""
-    cell = probabilities[0] >= threshold
-    count, labels = cv2.connectedComponents(cell.astype(np.uint8), connectivity=8)
-    if count <= 1:
-        return []
-    masks = np.stack([labels == label for label in range(1, count)])
-    scores = np.array([float(probabilities[0][mask].mean()) for mask in masks])
-    return instances_of_tile(tile, masks, scores, np.zeros(len(masks), int), grid)
+    runs. Touching cells become one piece: the U-Net does not separate them, and
+    a region of touching cells stays open until it ends (on a confluent smear,
+    run Mask R-CNN)."""
+    inside_w = min(tile.size, grid.width - tile.x)
+    inside_h = min(tile.size, grid.height - tile.y)
+    cell_probability = probabilities[0, :inside_h, :inside_w]
+    cell = (cell_probability >= threshold).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cell, connectivity=8)
+    pieces = []
+    for label in range(1, count):
+        left, top, width, height, area = (int(v) for v in stats[label])
+        if area < MIN_INSTANCE_PIXELS:
+            continue
+        window = (slice(top, top + height), slice(left, left + width))
+        crop = labels[window] == label
+        score = float(cell_probability[window][crop].mean())
+        piece = tile_piece(tile, crop, left, top, score, 0, grid)
+        if piece is not None:
+            pieces.append(piece)
+    return pieces

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.images import ImageSource
+from engine.images import CachedTileReader, ImageSource, TileCache
 from engine.models import ModelCard
 
 log = logging.getLogger(__name__)
@@ -162,18 +162,37 @@ class TileGrid:
 
 
 def read_tile(
-    source: ImageSource, scale: float, x: int, y: int, size: int
+    source: ImageSource,
+    scale: float,
+    x: int,
+    y: int,
+    size: int,
+    reader: CachedTileReader | None = None,
 ) -> np.ndarray:
     """The (size, size, 3) working-pixel tile at (x, y), read from the most reduced
-    pyramid level that still has the detail the scale needs; white outside."""
+    pyramid level that still has the detail the scale needs; white outside.
+    Pixels come through `reader` (a tile cache) when one is given."""
+    regions = reader or source
     if scale == 1.0:
-        return source.read_region(0, x, y, size, size)
+        return regions.read_region(0, x, y, size, size)
     level = source.level_for_downsample(1.0 / scale) if scale < 1 else 0
     downsample = source.levels[level].downsample
     factor = scale * downsample  # working pixels per pixel of that level
     left = round(x / factor)
     top = round(y / factor)
     side = max(1, round(size / factor))
-    region = source.read_region(level, left, top, side, side)
+    region = regions.read_region(level, left, top, side, side)
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     return cv2.resize(region, (size, size), interpolation=interpolation)
+
+
+# Overlapping tiles share the file's tiles: a band of them stays decoded.
+READ_CACHE_BYTES = 96 * 1024 * 1024
+
+
+def tile_reader(source: ImageSource) -> CachedTileReader | None:
+    """A cached reader for a tiled file (a slide), where overlapping tiles would
+    decode the same file tiles again; None for an image held whole in memory."""
+    if source.level_count == 1 and max(source.size) <= CLUSTER_IMAGE_MAX_SIDE:
+        return None
+    return CachedTileReader(source, TileCache(READ_CACHE_BYTES))

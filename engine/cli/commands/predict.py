@@ -119,7 +119,7 @@ class ProgressLine:
 def _predictors(args) -> dict:
     by_task: dict = {}
     for folder in args.model:
-        predictor = load_predictor(folder, args.device, args.batch_size or 8)
+        predictor = load_predictor(folder, args.device, args.batch_size)
         if predictor.task in by_task:
             raise CervixError(
                 f"two {predictor.task} models were given",

@@ -126,3 +126,28 @@ def test_a_cell_over_a_tile_corner_is_found_once_with_its_nucleus(
     nucleus = Polygon(cell.nucleus)
     assert nucleus.area == pytest.approx(16 * 16, rel=0.2)
     assert Polygon(cell.cytoplasm).buffer(0.5).contains(nucleus)
+
+
+def test_nuclei_come_from_a_unet_working_at_another_scale(tmp_path):
+    from .conftest import FakeMaskRCNN, FakeUNet
+
+    discs = [(60, 60, 30), (200, 80, 26), (130, 150, 28)]
+    pixels = disc_image((300, 200), discs)
+    for cx, cy, _ in discs:
+        pixels[cy - 8 : cy + 8, cx - 8 : cx + 8] = 30  # a 16 x 16 nucleus
+    path = write_png(tmp_path / "cells.png", pixels)
+    store = PredictionStore(tmp_path / "store")
+    # Scaled as training scales cluster images: Mask R-CNN's shorter side to 64
+    # pixels, the U-Net's to 128, so the two read the image at different sizes.
+    maskrcnn, unet = FakeMaskRCNN(input_size=64), FakeUNet(input_size=128)
+    pipeline = InferencePipeline(maskrcnn=maskrcnn, unet=unet)
+    pipeline.run([ImageJob("cells.png", path)], store, "run")
+
+    cells = store.load_cells("run", "cells.png").cells
+    assert len(cells) == len(discs)
+    for cell in cells:
+        outline, nucleus = Polygon(cell.cytoplasm), Polygon(cell.nucleus)
+        (cx, cy, radius) = next(d for d in discs if outline.contains(Point(d[:2])))
+        assert outline.area == pytest.approx(np.pi * radius**2, rel=0.2)
+        assert nucleus.area == pytest.approx(16 * 16, rel=0.2)
+        assert nucleus.centroid.distance(Point(cx - 0.5, cy - 0.5)) < 2

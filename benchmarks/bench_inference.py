@@ -1,0 +1,322 @@
+"""How much of the models' own speed the inference pipeline keeps, and how much
+memory it needs for whole slides of growing size.
+
+Efficiency: for each small model, the raw throughput is the predictor alone on
+tiles (or cell crops) already in memory; the pipeline's is end to end on a
+synthetic slide: reading through the image source, batching, merging cells,
+writing the store and the mask pyramid. Efficiency is pipeline over raw.
+
+Memory: each slide size runs in a fresh process (the U-Net, its mask pyramid
+and its cells), which reports its resident memory before the run and its peak.
+
+The models are the small variants trained for seconds on a synthetic dataset
+with the training API (nothing is downloaded), or the ones in --models.
+Run: `python benchmarks/bench_inference.py [--sizes 8192 16384] [--threads 2]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.images import open_image
+from engine.images.slide_cells import read_cells_geojson
+from engine.images.synth_slide import write_synthetic_slide
+from engine.inference import (
+    ClassifierPredictor,
+    ImageJob,
+    InferencePipeline,
+    MaskRCNNPredictor,
+    UNetPredictor,
+)
+from engine.inference.crops import read_cell_crop
+from engine.inference.tiling import read_tile
+from engine.models import read_card, resolve_checkpoint, update_card
+from engine.predictions import PredictionStore
+from engine.synthetic import default_pixels_per_micron
+
+DATASET_SIZE = (256, 192)
+SEG_SIZE = 128
+# The synthetic dataset's pixel size at the segmentation models' input size.
+MODEL_MPP = (1 / default_pixels_per_micron(DATASET_SIZE)) * DATASET_SIZE[1] / SEG_SIZE
+RECIPES = {
+    "classifier": dict(arch="tiny-cnn", image_size=64, batch_size=16, epochs=10),
+    "unet": dict(arch="unet-resnet18", image_size=SEG_SIZE, batch_size=2, epochs=6),
+    "maskrcnn": dict(
+        arch="maskrcnn-resnet18-fpn",
+        image_size=SEG_SIZE,
+        batch_size=2,
+        epochs=4,
+        warmup_steps=10,
+    ),
+}
+PREDICTORS = {
+    "classifier": ClassifierPredictor,
+    "unet": UNetPredictor,
+    "maskrcnn": MaskRCNNPredictor,
+}
+BATCH = {"classifier": 32, "unet": 8, "maskrcnn": 4}
+
+
+def maxrss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def _status_mb(field: str) -> float | None:
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def reset_peak() -> bool:
+    """Start the peak resident memory (VmHWM) afresh, where Linux allows it, so
+    that loading the model does not count as the run's peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def rss_mb() -> float:
+    """Resident memory now (Linux), else the peak so far."""
+    return _status_mb("VmRSS") or maxrss_mb()
+
+
+def peak_mb() -> float:
+    """Peak resident memory since `reset_peak` (Linux), else since the start."""
+    return _status_mb("VmHWM") or maxrss_mb()
+
+
+def train_models(folder: Path) -> dict[str, Path]:
+    """The three small models, trained briefly on a synthetic dataset."""
+    from engine.synthetic import make_dataset
+    from engine.training import TrainingConfig, train
+
+    data = folder / "synthetic"
+    if not data.exists():
+        make_dataset(data, images_per_class=4, image_size=DATASET_SIZE, seed=0)
+    runs = {}
+    for task, recipe in RECIPES.items():
+        run = folder / task
+        if not (run / "best" / "model.json").exists():
+            started = time.perf_counter()
+            config = TrainingConfig(
+                task=task,
+                pretrained="none",
+                seed=0,
+                val_every=1000,
+                lr=2e-3 if task == "classifier" else 1e-3,
+                **recipe,
+            )
+            train(config, data, run)
+            print(f"trained {task} in {time.perf_counter() - started:.0f} s")
+        if task != "classifier":
+            card = read_card(run)
+            card.inference["microns_per_pixel"] = MODEL_MPP
+            update_card(run, card)
+        runs[task] = resolve_checkpoint(run)
+    return runs
+
+
+def raw_rate(predictor, items: list[np.ndarray], batch: int) -> float:
+    """Items per second of the predictor alone on pixels already in memory."""
+    stacked = np.stack(items)
+    run = (
+        predictor.predict_crops
+        if predictor.task == "classifier"
+        else (predictor.predict_tiles)
+    )
+    run(stacked[:batch])  # warm up
+    started = time.perf_counter()
+    for start in range(0, len(stacked), batch):
+        run(stacked[start : start + batch])
+    return len(stacked) / (time.perf_counter() - started)
+
+
+def efficiency_row(
+    task: str, checkpoint: Path, slide: Path, work: Path, repeats: int
+) -> dict:
+    predictor = PREDICTORS[task].from_checkpoint(checkpoint, "cpu", BATCH[task])
+    pipeline = InferencePipeline(**{task: predictor}, batch_size=BATCH[task])
+    with open_image(slide) as source:
+        if task == "classifier":
+            cells = read_cells_geojson(slide.with_name("slide.cells.geojson"))
+            items = [
+                read_cell_crop(
+                    source, c.bounds, predictor.input_size, predictor.cell_margin
+                )
+                for c in cells
+            ]
+            job = ImageJob(slide.name, slide, cells)
+        else:
+            grid = pipeline.grid_for(predictor, source)
+            items = [
+                read_tile(source, grid.scale, t.x, t.y, t.size) for t in grid.tiles
+            ]
+            job = ImageJob(slide.name, slide)
+    # Other work on a shared machine comes and goes: alternate the two
+    # measurements and keep the best of each.
+    raws, rates = [], []
+    for attempt in range(repeats):
+        raws.append(raw_rate(predictor, items, BATCH[task]))
+        store = PredictionStore(work / f"store-{task}")
+        started = time.perf_counter()
+        summary = pipeline.run([job], store, f"{task}-{attempt}")
+        seconds = time.perf_counter() - started
+        count = summary.cells if task == "classifier" else summary.tiles
+        rates.append(count / seconds)
+    return {
+        "model": f"{task} {predictor.card.arch}",
+        "unit": "cells" if task == "classifier" else "tiles",
+        "count": count,
+        "raw": max(raws),
+        "pipeline": max(rates),
+        "efficiency": max(rates) / max(raws),
+    }
+
+
+def memory_child(slide: Path, unet: Path, scale: float, threads: int) -> None:
+    """Run in its own process: the U-Net over a whole slide; print JSON."""
+    torch.set_num_threads(threads)
+    predictor = UNetPredictor.from_checkpoint(unet, "cpu", BATCH["unet"])
+    pipeline = InferencePipeline(unet=predictor, scale=scale)
+    with tempfile.TemporaryDirectory() as folder:
+        # One batch first, so that the model's own working memory is counted in
+        # "before" and the growth is the pipeline's.
+        predictor.predict_tiles(np.zeros((BATCH["unet"], 128, 128, 3), np.uint8))
+        reset_peak()
+        before = rss_mb()
+        started = time.perf_counter()
+        summary = pipeline.run(
+            [ImageJob(slide.name, slide)], PredictionStore(Path(folder)), "memory"
+        )
+        seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "tiles": summary.tiles,
+                "cells": summary.cells,
+                "seconds": seconds,
+                "before_mb": before,
+                "peak_mb": peak_mb(),
+            }
+        )
+    )
+
+
+def memory_row(size: int, unet: Path, work: Path, scale: float, threads: int) -> dict:
+    slide = work / f"slide-{size}.ome.tif"
+    if not slide.exists():
+        write_synthetic_slide(slide, (size, size), seed=1, microns_per_pixel=0.6)
+    command = [
+        sys.executable,
+        __file__,
+        "--memory-child",
+        str(slide),
+        "--unet",
+        str(unet),
+        "--scale",
+        str(scale),
+        "--threads",
+        str(threads),
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures = json.loads(output.stdout.strip().splitlines()[-1])
+    return {"size": size, **figures}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, help="folder to train models into")
+    parser.add_argument("--slide-size", type=int, default=1536)
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="efficiency runs, the best kept"
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8192, 16384])
+    parser.add_argument(
+        "--memory-scale",
+        type=float,
+        default=0.125,
+        help="U-Net scale for the memory runs (smaller: fewer tiles, same bands)",
+    )
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument(
+        "--only", choices=("efficiency", "memory"), help="run one of the two parts"
+    )
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--unet", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.unet, args.scale, args.threads)
+        return 0
+
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        models = train_models(args.models or work / "models")
+        if args.only != "memory":
+            efficiency_table(args, models, work)
+        if args.only != "efficiency":
+            memory_table(args, models, work)
+    return 0
+
+
+def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
+    slide = work / "slide.ome.tif"
+    write_synthetic_slide(
+        slide, (args.slide_size, args.slide_size), seed=2, microns_per_pixel=0.6
+    )
+    print(
+        f"\nPipeline efficiency, {args.slide_size}x{args.slide_size} slide at "
+        f"0.6 um/px (models at {MODEL_MPP:.2f} um/px), {args.threads} threads"
+    )
+    print(
+        f"{'model':<32} {'unit':>5} {'count':>6} {'raw/s':>8} "
+        f"{'pipeline/s':>10} {'efficiency':>10}"
+    )
+    for task in ("classifier", "unet", "maskrcnn"):
+        row = efficiency_row(task, models[task], slide, work, args.repeats)
+        print(
+            f"{row['model']:<32} {row['unit']:>5} {row['count']:>6} "
+            f"{row['raw']:>8.2f} {row['pipeline']:>10.2f} "
+            f"{row['efficiency']:>10.0%}",
+            flush=True,
+        )
+
+
+def memory_table(args, models: dict[str, Path], work: Path) -> None:
+    print(
+        f"\nPeak memory, U-Net over whole synthetic slides at scale "
+        f"{args.memory_scale} (mask pyramid written at full size)"
+    )
+    print(
+        f"{'slide':>13} {'tiles':>6} {'cells':>6} {'seconds':>8} "
+        f"{'before MB':>10} {'peak MB':>8} {'growth MB':>10}"
+    )
+    for size in args.sizes:
+        row = memory_row(size, models["unet"], work, args.memory_scale, args.threads)
+        print(
+            f"{size:>6}x{size:<6} {row['tiles']:>6} {row['cells']:>6} "
+            f"{row['seconds']:>8.1f} {row['before_mb']:>10.0f} "
+            f"{row['peak_mb']:>8.0f} {row['peak_mb'] - row['before_mb']:>10.0f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
