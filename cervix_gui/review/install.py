@@ -39,6 +39,11 @@ class WindowReview(QObject):
             window.tabifyDockWidget(measurements, self.gallery_dock)
             window.tabifyDockWidget(self.gallery_dock, self.summary_dock)
             measurements.raise_()
+        # Hidden until there is a model run to review: three tabbed docks would
+        # make the window taller than a small screen for nothing.
+        self.gallery_dock.hide()
+        self.summary_dock.hide()
+        self._offered = False
 
         menu = window.menuBar().addMenu("&Review")
         self.assist_action = QAction("&Assisted outline tool", window)
@@ -65,9 +70,16 @@ class WindowReview(QObject):
         return dock
 
     def refresh(self) -> None:
-        """Collect the review queue and the summary again."""
+        """Collect the review queue and the summary again; the first time a model
+        run is there to review, show the gallery."""
         self.gallery.refresh()
         self.summary.refresh()
+        source = self.gallery.source
+        if not self._offered and source is not None and source.run is not None:
+            self._offered = True
+            self.gallery_dock.show()
+            self.summary_dock.show()
+            self.gallery_dock.raise_()
 
     def _on_image_shown(self, _key: str) -> None:
         # Only the shown-image scopes change with the image; the dataset's queue
