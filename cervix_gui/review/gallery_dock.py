@@ -202,6 +202,7 @@ class ReviewGallery(QWidget):
         layout.addWidget(self.count)
         layout.addWidget(self.keys)
 
+        self._stale = False
         self._refresh_soon = QTimer(self)
         self._refresh_soon.setSingleShot(True)
         self._refresh_soon.setInterval(0)
@@ -271,8 +272,18 @@ class ReviewGallery(QWidget):
             self.view.setCurrentIndex(self.model.index(min(row, shown - 1)))
 
     def _on_cells_changed(self, image_key: str) -> None:
+        # Collected again once a burst of edits has ended, and only in sight.
         self.model.forget_thumbnails(image_key)
-        self._refresh_soon.start()
+        if self.isVisible():
+            self._refresh_soon.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._refresh_soon.start()
 
     # -- going to a cell -----------------------------------------------------------
 

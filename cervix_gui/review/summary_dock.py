@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -74,7 +75,26 @@ class ReviewSummaryDock(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.csv_button.clicked.connect(self.export_csv)
         self.pdf_button.clicked.connect(self.export_pdf)
-        window.editing.session.cells_changed.connect(lambda _key: self.refresh())
+        # Counted again once a burst of edits (an undo of many steps) has ended,
+        # and only while the summary is in sight.
+        self._stale = False
+        self._refresh_soon = QTimer(self)
+        self._refresh_soon.setSingleShot(True)
+        self._refresh_soon.setInterval(0)
+        self._refresh_soon.timeout.connect(self.refresh)
+        window.editing.session.cells_changed.connect(self._on_cells_changed)
+
+    def _on_cells_changed(self, _key: str) -> None:
+        if self.isVisible():
+            self._refresh_soon.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._refresh_soon.start()
 
     def refresh(self) -> None:
         """Count the review again."""

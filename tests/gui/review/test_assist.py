@@ -27,7 +27,7 @@ def _key(qtbot, window, key) -> None:
 
 
 def test_a_click_and_enter_add_the_models_outline(
-    window, open_in, reviewed_dataset, qtbot
+    idle, window, open_in, reviewed_dataset, qtbot
 ):
     key, (cx, cy, _radius), _probs = UNOUTLINED
     new_dat = reviewed_dataset / "im_Parabasal" / "im_Parabasal" / "002_cyt02.dat"
@@ -49,9 +49,10 @@ def test_a_click_and_enter_add_the_models_outline(
 
     assert window.editing.session.save_all().ok
     assert new_dat.exists()
+    idle()  # the window's measuring ends before it closes
 
 
-def test_escape_drops_the_proposal(window, open_in, reviewed_dataset, qtbot):
+def test_escape_drops_the_proposal(idle, window, open_in, reviewed_dataset, qtbot):
     key, (cx, cy, _radius), _probs = UNOUTLINED
     tool = _assist(window, open_in, reviewed_dataset, key)
     cells_before = len(window.viewer.record.cells)
@@ -62,3 +63,4 @@ def test_escape_drops_the_proposal(window, open_in, reviewed_dataset, qtbot):
     _key(qtbot, window, Qt.Key.Key_Return)
     assert len(window.viewer.record.cells) == cells_before
     assert not window.editing.session.has_unsaved()
+    idle()  # the window's measuring ends before it closes

@@ -26,7 +26,7 @@ def _answer(monkeypatch, path) -> list:
 
 
 def test_the_summary_counts_and_exports(
-    window, open_in, reviewed_dataset, qtbot, tmp_path, monkeypatch
+    idle, window, open_in, reviewed_dataset, qtbot, tmp_path, monkeypatch
 ):
     open_in(reviewed_dataset)
     dock = ReviewSummaryDock(window)
@@ -46,7 +46,7 @@ def test_the_summary_counts_and_exports(
     record = window.dataset.image("im_Koilocytotic/001")
     window.show_image(record.key)
     window.editing.session.do(SetReviewState.of(record, [1], ReviewState.ACCEPTED))
-    assert "1 confirmed abnormal" in dock.totals.text()
+    qtbot.waitUntil(lambda: "1 confirmed abnormal" in dock.totals.text(), timeout=3000)
     assert window.editing.session.save_all().ok
 
     asked = _answer(monkeypatch, tmp_path / "out" / "summary")
@@ -68,10 +68,11 @@ def test_the_summary_counts_and_exports(
     report = tmp_path / "out" / "report.pdf"
     assert report.read_bytes().startswith(b"%PDF")
     assert report.stat().st_size > 2000
+    idle()  # the window's measuring ends before it closes
 
 
 def test_a_cancelled_export_writes_nothing(
-    window, open_in, reviewed_dataset, qtbot, tmp_path, monkeypatch
+    idle, window, open_in, reviewed_dataset, qtbot, tmp_path, monkeypatch
 ):
     open_in(reviewed_dataset)
     dock = ReviewSummaryDock(window)
@@ -81,3 +82,4 @@ def test_a_cancelled_export_writes_nothing(
     assert dock.export_csv() is None
     assert dock.export_pdf() is None
     assert not list(tmp_path.rglob("*.csv"))
+    idle()  # the window's measuring ends before it closes
