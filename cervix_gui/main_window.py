@@ -28,6 +28,7 @@ from cervix_gui.opening import IMAGE_FILTER, Opener
 from cervix_gui.palette import ClassPalette
 from cervix_gui.prediction_loading import PredictionLayers
 from cervix_gui.recent_files import RecentFiles
+from cervix_gui.review.install import install_review
 from cervix_gui.status_bar import ViewerStatusBar
 from cervix_gui.viewer import ImageViewer
 from cervix_gui.window_actions import build_menus
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self.editing = WindowEditing(self)
         self.predictions.shown.connect(self.editing.predictions_shown)
+        self.review = install_review(self)
         self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.measurements_dock], [300], Qt.Orientation.Vertical)
