@@ -89,6 +89,7 @@ class LayersDock(QWidget):
         self.rows: dict[str, LayerRow] = {}
         for position, layer in enumerate(layers):
             row = LayerRow(layer, shortcuts[layer.name], self)
+            layer.availability_changed.connect(self._show_hint)
             self.rows[layer.name] = row
             grid.addWidget(row.check, position, 0)
             grid.addWidget(row.slider, position, 1)
@@ -99,10 +100,25 @@ class LayersDock(QWidget):
         runs_line.addWidget(self.runs_label, 0, 0)
         runs_line.addWidget(self.runs, 0, 1)
         runs_line.setColumnStretch(1, 1)
+        # Why the greyed layers are empty, where a person sees it at once.
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #5f6368;")
         layout.addLayout(runs_line)
         layout.addLayout(grid)
+        layout.addWidget(self.hint)
         layout.addStretch(1)
         self.set_runs([])
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        reasons = dict.fromkeys(
+            row.layer.unavailable_reason
+            for row in self.rows.values()
+            if not row.layer.available
+        )
+        self.hint.setText("\n".join(reasons))
+        self.hint.setVisible(bool(reasons))
 
     def actions(self) -> list[QAction]:
         """The show/hide actions, with their shortcuts, for the window's menu."""

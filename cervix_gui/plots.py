@@ -11,10 +11,16 @@ from cervix_gui.measurement_table import UNITS
 from cervix_gui.palette import ClassPalette
 from engine.metrics.measurements import CellMeasurements
 
-HISTOGRAM_BINS = 24
+MAX_HISTOGRAM_BINS = 30
 POINT_SIZE = 7
 SELECTED_SIZE = 15
 AXIS_PEN = "#5f6368"
+
+
+def _plain_numbers(plot) -> None:
+    """Axes in the measurement's own unit: no "(x0.001)" scaling of the labels."""
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
 
 
 class NcHistogram(pg.PlotWidget):
@@ -26,6 +32,7 @@ class NcHistogram(pg.PlotWidget):
         self.setMenuEnabled(False)
         plot = self.getPlotItem()
         plot.showGrid(x=True, y=True, alpha=0.15)
+        _plain_numbers(plot)
         plot.setLabel("bottom", "N/C ratio")
         plot.setLabel("left", "cells")
         self.legend = plot.addLegend(offset=(-10, 10), labelTextColor=AXIS_PEN)
@@ -43,7 +50,10 @@ class NcHistogram(pg.PlotWidget):
         )
         if len(ratios) == 0 or palette is None:
             return
-        edges = np.histogram_bin_edges(ratios, bins=HISTOGRAM_BINS)
+        # About two bins per square root of the cells: a few cells are not
+        # spread over bins that each hold one.
+        bins = int(np.clip(2 * np.sqrt(len(ratios)), 4, MAX_HISTOGRAM_BINS))
+        edges = np.histogram_bin_edges(ratios, bins=bins)
         for cell_class in palette.scheme.classes:
             values = [
                 m.nc_ratio
@@ -81,6 +91,7 @@ class AreaScatter(pg.PlotWidget):
         self.setMenuEnabled(False)
         plot = self.getPlotItem()
         plot.showGrid(x=True, y=True, alpha=0.15)
+        _plain_numbers(plot)
         plot.setLabel("bottom", "cell area")
         plot.setLabel("left", "nucleus area")
         self.points = pg.ScatterPlotItem(size=POINT_SIZE, pxMode=True, hoverable=True)
