@@ -24,6 +24,11 @@ ANTIALIAS_BELOW_SEGMENTS = 4000
 BADGES_BELOW_CELLS = 400
 BADGE_FROM_PX = 70.0  # a cell this big on screen has room for its badge
 HALO = QColor(0, 0, 0, 130)
+# PySide6 holds the GIL through a QPainter call, so a worker drawing a tile of
+# 100,000 segments in one call would stop the GUI thread meanwhile; in pieces
+# of this size it lets the GUI thread in every millisecond or two.
+SEGMENTS_PER_CALL = 4000
+POLYGONS_PER_FILL = 300
 
 
 @dataclass
@@ -64,18 +69,22 @@ def draw_segments(painter: QPainter, segments: np.ndarray) -> None:
     if len(segments) == 0:
         return
     lines = PrimitiveArray(QLineF, 4)
-    lines.resize(len(segments))
-    lines.ndarray()[:] = segments
-    painter.drawLines(*lines.drawargs())
+    for start in range(0, len(segments), SEGMENTS_PER_CALL):
+        piece = segments[start : start + SEGMENTS_PER_CALL]
+        lines.resize(len(piece))
+        lines.ndarray()[:] = piece
+        painter.drawLines(*lines.drawargs())
 
 
 def draw_points(painter: QPainter, points: np.ndarray) -> None:
     if len(points) == 0:
         return
     array = PrimitiveArray(QPointF, 2)
-    array.resize(len(points))
-    array.ndarray()[:] = points
-    painter.drawPoints(*array.drawargs())
+    for start in range(0, len(points), SEGMENTS_PER_CALL):
+        piece = points[start : start + SEGMENTS_PER_CALL]
+        array.resize(len(piece))
+        array.ndarray()[:] = piece
+        painter.drawPoints(*array.drawargs())
 
 
 def cost(outlines: CellOutlines, rows: np.ndarray, zoom: float) -> int:
@@ -143,12 +152,17 @@ def _draw_dots(painter, outlines, rows, codes, style) -> None:
 def _fill(painter, outlines, rows, codes, detail, style) -> None:
     painter.setPen(Qt.PenStyle.NoPen)
     for code in np.unique(codes):
-        xy, connected = outlines.cytoplasm.rings(rows[codes == code], detail)
-        path = pg.arrayToQPath(xy[:, 0], xy[:, 1], connect=connected.astype(np.int32))
-        path.setFillRule(Qt.FillRule.WindingFill)
         colour = QColor(style.colour(int(code)))
         colour.setAlphaF(style.fill_alpha)
-        painter.fillPath(path, QBrush(colour))
+        of_class = rows[codes == code]
+        for start in range(0, len(of_class), POLYGONS_PER_FILL):
+            piece = of_class[start : start + POLYGONS_PER_FILL]
+            xy, connected = outlines.cytoplasm.rings(piece, detail)
+            path = pg.arrayToQPath(
+                xy[:, 0], xy[:, 1], connect=connected.astype(np.int32)
+            )
+            path.setFillRule(Qt.FillRule.WindingFill)
+            painter.fillPath(path, QBrush(colour))
 
 
 def _draw_nuclei(painter, outlines, rect, zoom, style) -> None:
