@@ -60,7 +60,7 @@ def test_killed_save_leaves_every_file_whole(tmp_path):
     }
 
     outcomes = set()
-    for delay in (0.05, 0.15, 0.3):
+    for attempt in range(3):
         for path in folder.glob("*.dat"):
             path.write_bytes(old[path.name])
         saver = subprocess.Popen(
@@ -69,7 +69,12 @@ def test_killed_save_leaves_every_file_whole(tmp_path):
             text=True,
         )
         assert saver.stdout.readline().strip() == "ready"
-        time.sleep(delay)
+        # Kill as soon as the first rewritten file shows: the save is under way.
+        deadline = time.monotonic() + 60
+        while saver.poll() is None and time.monotonic() < deadline:
+            if any((folder / name).read_bytes() == new[name] for name in old):
+                break
+            time.sleep(0.001 * attempt)
         saver.send_signal(signal.SIGKILL)
         saver.wait()
 
