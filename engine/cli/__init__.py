@@ -20,7 +20,23 @@ from engine.errors import CervixError
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_modules(argv: list[str] | None) -> list[str]:
+    """The command modules to load: only the one named on the command line when
+    there is one (so `cervix index` does not pay for importing torch), else all
+    of them, for the help listing."""
+    from engine.cli import commands
+
+    names = [info.name for info in pkgutil.iter_modules(commands.__path__)]
+    words = [word for word in (argv or []) if not word.startswith("-")]
+    if words:
+        wanted = words[0].replace("-", "_")
+        for name in (wanted, f"{wanted}_"):
+            if name in names:
+                return [name]
+    return sorted(names)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cervix",
         description="Cervix Studio without a window: data, models, inference.",
@@ -30,16 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from engine.cli import commands
-
-    for module_info in sorted(pkgutil.iter_modules(commands.__path__)):
-        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+    for name in _command_modules(argv):
+        module = importlib.import_module(f"engine.cli.commands.{name}")
         module.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG
