@@ -64,7 +64,11 @@ class ImageRun:
         self.finished_cells: list[MergedCell] = []
         self.annotated = annotated or []
         self.unet_run = self.mrcnn_run = None
-        self.reader = tile_reader(source)
+        self.reader = tile_reader(
+            source,
+            [grid.scale for grid in (self.unet_grid, self.mrcnn_grid) if grid],
+            crops=pipeline.classifier is not None,
+        )
         threads = pipeline.reader_threads
         if self.unet:
             self.unet_run = TiledModelRun(

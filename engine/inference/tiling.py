@@ -186,13 +186,33 @@ def read_tile(
     return cv2.resize(region, (size, size), interpolation=interpolation)
 
 
-# Overlapping tiles share the file's tiles: a band of them stays decoded.
-READ_CACHE_BYTES = 96 * 1024 * 1024
+# Overlapping tiles share the file's tiles: the last few rows of them stay
+# decoded, within these bounds.
+READ_CACHE_ROWS = 3
+READ_CACHE_MIN_BYTES = 16 * 1024 * 1024
+READ_CACHE_MAX_BYTES = 96 * 1024 * 1024
 
 
-def tile_reader(source: ImageSource) -> CachedTileReader | None:
+def tile_reader(
+    source: ImageSource, scales: list[float], crops: bool = False
+) -> CachedTileReader | None:
     """A cached reader for a tiled file (a slide), where overlapping tiles would
-    decode the same file tiles again; None for an image held whole in memory."""
+    decode the same file tiles again; None for an image held whole in memory.
+
+    The cache holds a few rows of file tiles of each level the models read
+    (`scales`, and level 0 for cell crops), within fixed bounds.
+    """
     if source.level_count == 1 and max(source.size) <= CLUSTER_IMAGE_MAX_SIDE:
         return None
-    return CachedTileReader(source, TileCache(READ_CACHE_BYTES))
+    levels = {source.level_for_downsample(1 / s) if s < 1 else 0 for s in scales}
+    if crops:
+        levels.add(0)
+    side = source.tile_size
+    row_bytes = sum(
+        math.ceil(source.levels[level].width / side) * side * side * 3
+        for level in levels
+    )
+    budget = min(
+        max(READ_CACHE_ROWS * row_bytes, READ_CACHE_MIN_BYTES), READ_CACHE_MAX_BYTES
+    )
+    return CachedTileReader(source, TileCache(budget))
