@@ -80,7 +80,7 @@ def build_r50_fpn_v2(num_classes: int, image_size: int, **options) -> nn.Module:
 
 def build_resnet18_fpn(num_classes: int, image_size: int, **options) -> nn.Module:
     """A small Mask R-CNN: ResNet-18 and a narrow FPN, fast enough for a CPU."""
-    fpn_channels = int(options.get("fpn_channels", 128))
+    fpn_channels = int(options.get("fpn_channels", 64))
     backbone = resnet18(weights=None, norm_layer=nn.BatchNorm2d)
     body_layers = OrderedDict((f"layer{i}", str(i - 1)) for i in range(1, 5))
     fpn_backbone = BackboneWithFPN(
