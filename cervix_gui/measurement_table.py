@@ -1,12 +1,14 @@
 """The measurement table's model: one row per cell of the shown image, one column
-per measurement, sortable through a QSortFilterProxyModel (numbers sort as
-numbers, and an unknown value sorts last)."""
+per measurement, sortable through a QSortFilterProxyModel whose sort numpy
+does in the model (numbers sort as numbers, an unknown value sorts last), so a
+slide's tens of thousands of rows sort in milliseconds, not seconds."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from cervix_gui.palette import ClassPalette
 from engine.annotations import Cell
@@ -58,6 +60,35 @@ class MeasurementTableModel(QAbstractTableModel):
 
     def row_of(self, cell_index: int) -> int | None:
         return self._row_of.get(cell_index)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Reorder the rows by a column, ties kept in their order."""
+        if not self.measurements:
+            return
+        values = [self._raw(row, column) for row in range(len(self.measurements))]
+        if any(isinstance(value, str) for value in values):
+            keys = np.array([str(value) for value in values])
+        else:
+            keys = np.array(
+                [math.inf if value is None else float(value) for value in values]
+            )
+        if order == Qt.SortOrder.DescendingOrder:
+            # Reversing a stable ascending order of the reversed rows keeps ties
+            # in their order; unknown values still end up last.
+            known = (
+                keys
+                if keys.dtype.kind == "U"
+                else np.where(np.isinf(keys), -math.inf, keys)
+            )
+            ranks = np.argsort(known[::-1], kind="stable")[::-1]
+            order_of_rows = len(keys) - 1 - ranks
+        else:
+            order_of_rows = np.argsort(keys, kind="stable")
+        self.beginResetModel()
+        self.cells = [self.cells[row] for row in order_of_rows]
+        self.measurements = [self.measurements[row] for row in order_of_rows]
+        self._row_of = {cell.index: row for row, cell in enumerate(self.cells)}
+        self.endResetModel()
 
     def rowCount(self, parent=None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.measurements)
@@ -113,3 +144,12 @@ class MeasurementTableModel(QAbstractTableModel):
         ):
             return self.palette.colour(value).darker(130)
         return None
+
+
+class MeasurementSortProxy(QSortFilterProxyModel):
+    """A proxy that leaves sorting to the model's numpy sort instead of comparing
+    rows two at a time through Python."""
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        if column >= 0:
+            self.sourceModel().sort(column, order)

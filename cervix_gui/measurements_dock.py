@@ -7,7 +7,6 @@ from __future__ import annotations
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -21,7 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cervix_gui.measurement_table import CELL_ROLE, SORT_ROLE, MeasurementTableModel
+from cervix_gui.measurement_table import (
+    CELL_ROLE,
+    SORT_ROLE,
+    MeasurementSortProxy,
+    MeasurementTableModel,
+)
 from cervix_gui.palette import ClassPalette
 from cervix_gui.plots import AreaScatter, NcHistogram
 from engine.annotations import Cell
@@ -39,7 +43,7 @@ class MeasurementsDock(QWidget):
         self.status = QLabel("No image shown.")
         self.status.setStyleSheet("color: #5f6368;")
         self.model = MeasurementTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = MeasurementSortProxy(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
@@ -50,9 +54,11 @@ class MeasurementsDock(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
+        # Widths from the first rows only: measuring every row of a slide's
+        # table would read tens of thousands of values on each layout.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setResizeContentsPrecision(64)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
         self.histogram = NcHistogram()
         self.scatter = AreaScatter()
@@ -72,6 +78,8 @@ class MeasurementsDock(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(splitter, 1)
         self._updating = False
+        self._selected: tuple = ()
+        self.model.modelReset.connect(lambda: self.set_selection(self._selected))
 
     def show_measuring(self, count: int) -> None:
         self.status.setText(f"Measuring {count} cells\u2026")
@@ -90,6 +98,7 @@ class MeasurementsDock(QWidget):
     ) -> None:
         """Fill the table and plots; `measurements` are in the order of `cells`."""
         self.model.set_cells(cells, measurements, palette)
+        self.table.resizeColumnsToContents()
         self.histogram.show_measurements(measurements, palette)
         self.scatter.show_measurements(measurements, palette)
         count = len(measurements)
@@ -111,6 +120,7 @@ class MeasurementsDock(QWidget):
 
     def set_selection(self, cells: tuple) -> None:
         """Select the rows of `cells` (the view's selection), without echoing it."""
+        self._selected = tuple(cells)
         self._updating = True
         try:
             selection = QItemSelection()
@@ -137,5 +147,6 @@ class MeasurementsDock(QWidget):
             return
         rows = self.table.selectionModel().selectedRows()
         cells = tuple(int(index.data(CELL_ROLE)) for index in rows)
+        self._selected = cells
         self.scatter.show_selection(cells)
         self.cells_selected.emit(cells)

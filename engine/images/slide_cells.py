@@ -36,22 +36,50 @@ def _ring(geometry) -> np.ndarray | None:
     return ring
 
 
+def _features(text: str) -> list:
+    """The features of a FeatureCollection, decoded one at a time.
+
+    json.loads of a whole slide's cells (tens of megabytes) holds the GIL for
+    seconds, which would freeze the window while a worker reads them; one
+    feature at a time lets the GUI thread in between.
+    """
+    start = text.find('"features"')
+    bracket = text.find("[", start) if start >= 0 else -1
+    if bracket < 0:
+        document = json.loads(text)
+        if isinstance(document, dict):
+            return document.get("features") or [document]
+        return document if isinstance(document, list) else []
+    decoder = json.JSONDecoder()
+    features = []
+    position = bracket + 1
+    length = len(text)
+    while True:
+        while position < length and text[position] in " \t\r\n,":
+            position += 1
+        if position >= length:
+            raise json.JSONDecodeError("the feature list is not closed", text, position)
+        if text[position] == "]":
+            return features
+        feature, position = decoder.raw_decode(text, position)
+        features.append(feature)
+
+
 def read_cells_geojson(path: Path) -> list[Cell]:
     """The cell objects of a QuPath GeoJSON file, numbered from 1 in file order.
 
     Features that are not polygons are skipped (and counted in the log).
     """
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        features = _features(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise SlideCellsError(f"cannot be read: {error.strerror}", path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SlideCellsError(
             f"is not a GeoJSON file ({error})", path, "export the cells again"
         ) from None
-    features = document.get("features", []) if isinstance(document, dict) else document
     cells, skipped = [], 0
-    for feature in features if isinstance(features, list) else []:
+    for feature in features:
         properties = (feature or {}).get("properties") or {}
         cytoplasm = _ring((feature or {}).get("geometry"))
         if cytoplasm is None:
