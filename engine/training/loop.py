@@ -305,6 +305,7 @@ class _Run:
         )
 
     def _end_epoch(self, epoch: int, train_loss: float, seconds: float, share: float):
+        # Not yet: validation runs on rank 0 alone while the other ranks wait.
         if self.context.is_main:
             evaluation = self.evaluate(unwrap(self.ddp_model), self.loaders.validation)
             metric = evaluation.metrics.get(self.task.metric)
