@@ -123,7 +123,8 @@ class JobWorker(QThread):
     """Runs one job's `execute` in this thread. Signals are emitted from the
     worker thread and, the worker living on the GUI thread, are queued there."""
 
-    event = Signal(object, str, int)  # engine event, memory measured, bytes
+    # Bytes travel as a Python object: a process over 2 GiB overflows a Qt int.
+    event = Signal(object, str, object)  # engine event, memory measured, bytes
     finished_with = Signal(object)  # TrainingResult or PipelineSummary
     failed = Signal(str)
 
