@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,15 @@ from engine.inference import (
 )
 from engine.inference.crops import read_cell_crop
 from engine.inference.tiling import read_tile
-from engine.models import read_card, resolve_checkpoint, update_card
+from engine.models import (
+    CheckpointMismatchError,
+    build_model,
+    load_checkpoint,
+    read_card,
+    resolve_checkpoint,
+    save_checkpoint,
+    update_card,
+)
 from engine.predictions import PredictionStore
 from engine.synthetic import default_pixels_per_micron
 
@@ -112,6 +121,8 @@ def train_models(folder: Path) -> dict[str, Path]:
     runs = {}
     for task, recipe in RECIPES.items():
         run = folder / task
+        if (run / "best" / "model.json").exists() and not fits_its_architecture(run):
+            shutil.rmtree(run)  # trained before the architecture changed
         if not (run / "best" / "model.json").exists():
             started = time.perf_counter()
             config = TrainingConfig(
@@ -139,6 +150,25 @@ def timed(work) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def fits_its_architecture(run: Path) -> bool:
+    try:
+        load_checkpoint(run)
+    except CheckpointMismatchError:
+        return False
+    return True
+
+
+def untrained_classifier(folder: Path, like: Path) -> Path:
+    """The recipe's default CNN (256-pixel crops) with random weights: its speed
+    is that of a trained one."""
+    card = read_card(like)
+    card.arch, card.input_size = "cnn", 256
+    card.options, card.metrics, card.history = {}, {}, []
+    torch.manual_seed(0)
+    model = build_model("classifier", "cnn", card.num_classes)
+    return save_checkpoint(folder / "cnn-untrained", model, card)
+
+
 def raw_times(predictor, items: list[np.ndarray], batch: int) -> tuple[float, float]:
     """The predictor alone on pixels already in memory: wall and CPU seconds."""
     stacked = np.stack(items)
@@ -146,7 +176,6 @@ def raw_times(predictor, items: list[np.ndarray], batch: int) -> tuple[float, fl
         run = predictor.predict_crops
     else:
         run = predictor.predict_tiles
-    run(stacked[:batch])  # warm up
 
     def every_batch():
         for start in range(0, len(stacked), batch):
@@ -184,6 +213,10 @@ def efficiency_row(
     def run_pipeline():
         summaries.append(pipeline.run([job], store, f"{task}-{len(summaries)}"))
 
+    # A first pass of each is not timed: PyTorch's CPU kernels are prepared for
+    # each new input shape, and Mask R-CNN's heads see many.
+    raw_times(predictor, items, BATCH[task])
+    run_pipeline()
     for _ in range(repeats):
         raw.append(raw_times(predictor, items, BATCH[task]))
         pipe.append(timed(run_pipeline))
@@ -193,7 +226,8 @@ def efficiency_row(
     raw_wall, raw_cpu = (min(times) for times in zip(*raw, strict=True))
     pipe_wall, pipe_cpu = (min(times) for times in zip(*pipe, strict=True))
     return {
-        "model": f"{task} {predictor.card.arch}",
+        "model": f"{task} {predictor.card.arch}"
+        + (" (random weights)" if "untrained" in str(checkpoint) else ""),
         "unit": "cells" if task == "classifier" else "tiles",
         "count": count,
         "raw": count / raw_wall,
@@ -314,9 +348,11 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
         f"{'model':<32} {'unit':>5} {'count':>6} {'raw/s':>8} "
         f"{'pipeline/s':>10} {'wall eff.':>9} {'CPU eff.':>9}"
     )
-    for task in ("classifier", "unet", "maskrcnn"):
+    runs = [(task, models[task]) for task in ("classifier", "unet", "maskrcnn")]
+    runs.insert(1, ("classifier", untrained_classifier(work, models["classifier"])))
+    for task, checkpoint in runs:
         used = cells_slide if task == "classifier" else slide
-        row = efficiency_row(task, models[task], used, work, args.repeats)
+        row = efficiency_row(task, checkpoint, used, work, args.repeats)
         print(
             f"{row['model']:<32} {row['unit']:>5} {row['count']:>6} "
             f"{row['raw']:>8.2f} {row['pipeline']:>10.2f} "

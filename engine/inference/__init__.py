@@ -2,8 +2,10 @@
 
 Load predictors from checkpoint folders (`load_predictor`, or a class's
 `from_checkpoint`), hand any subset to `InferencePipeline`, and `run` it over
-`ImageJob`s; events report progress and a `CancelToken` stops it between
-batches. `GradCam` gives the classifier's class activation maps.
+`ImageJob`s (`resolve_input` makes them for a dataset, an image or a slide);
+events report progress and a `CancelToken` stops it between batches. `GradCam`
+gives the classifier's class activation maps; `export_predictions_geojson` and
+`export_predictions_coco` write a run's cells for other tools.
 """
 
 from engine.inference.events import (
@@ -15,7 +17,13 @@ from engine.inference.events import (
     SuspiciousCell,
     TilesProgress,
 )
+from engine.inference.export import (
+    export_predictions_coco,
+    export_predictions_geojson,
+)
 from engine.inference.gradcam import GradCam, image_gradcam, last_conv_block
+from engine.inference.image_output import ImageResult
+from engine.inference.inputs import InferenceInput, resolve_input
 from engine.inference.pipeline import (
     ImageJob,
     InferencePipeline,
@@ -39,6 +47,8 @@ __all__ = [
     "GradCam",
     "ImageDone",
     "ImageJob",
+    "ImageResult",
+    "InferenceInput",
     "InferenceError",
     "InferenceEvent",
     "InferencePipeline",
@@ -50,11 +60,14 @@ __all__ = [
     "TileGrid",
     "TilesProgress",
     "UNetPredictor",
+    "export_predictions_coco",
+    "export_predictions_geojson",
     "image_gradcam",
     "inference_device",
     "last_conv_block",
     "load_predictor",
     "model_scale",
     "read_run_file",
+    "resolve_input",
     "run_name_for",
 ]

@@ -134,10 +134,16 @@ def run(args) -> int:
     models = _predictors(args)
     only_classifier = set(models) == {"classifier"}
     source = resolve_input(args.input, args.out, with_cells=only_classifier)
+    if only_classifier and not any(job.cells for job in source.jobs):
+        raise CervixError(
+            "has no outlined cells for a classifier on its own to classify",
+            args.input,
+            "add a U-Net or Mask R-CNN model to find the cells, or give an image "
+            "with its cells (a dataset, or NAME.cells.geojson beside the image)",
+        )
     if not source.jobs:
         raise CervixError(
-            "holds no images to analyse"
-            + (" with annotated cells" if only_classifier else ""),
+            "holds no images to analyse",
             args.input,
             "give a dataset with cluster images, an image or a slide",
         )

@@ -140,6 +140,11 @@ def test_a_folder_that_is_no_dataset_and_a_missing_model_are_explained(
         == 1
     )
     assert "holds no class folders" in capsys.readouterr().err
+    loose = str(tmp_path / "loose.png")
+    assert (
+        main(["predict", "--model", str(classifier_checkpoint), "--input", loose]) == 1
+    )
+    assert "add a U-Net or Mask R-CNN" in capsys.readouterr().err
     missing = tmp_path / "no-model"
     assert (
         main(
