@@ -292,7 +292,7 @@ def memory_row(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, help="folder to train models into")
-    parser.add_argument("--slide-size", type=int, default=1536)
+    parser.add_argument("--slide-size", type=int, default=3072)
     parser.add_argument(
         "--repeats", type=int, default=2, help="efficiency runs, the best kept"
     )

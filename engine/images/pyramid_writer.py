@@ -33,7 +33,9 @@ JPEG_QUALITY = 90
 # JPEG tiles (YCbCr, 2x2 chroma subsampling), so the tags it writes fit them.
 JPEG_SUBSAMPLING = (2, 2)
 # Lossless compression for pixels that are numbers, not pictures (model masks).
+# Masks are mostly empty: the fastest level packs them nearly as tight.
 LOSSLESS = ("zlib", "deflate")
+ZLIB_LEVEL = 1
 COMPRESSIONS = ("jpeg", *LOSSLESS)
 
 TilePainter = Callable[[int, int], np.ndarray]
@@ -192,7 +194,7 @@ def write_pyramidal_ome_tiff(
 
     def encode(tile: np.ndarray) -> bytes:
         if lossless:
-            return imagecodecs.zlib_encode(np.ascontiguousarray(tile))
+            return imagecodecs.zlib_encode(np.ascontiguousarray(tile), level=ZLIB_LEVEL)
         return imagecodecs.jpeg_encode(
             tile,
             level=quality,

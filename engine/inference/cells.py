@@ -198,10 +198,15 @@ class CellClassifier:
         """The highest level-0 row any waiting cell's crop square reaches."""
         return min((window.y0 for _, window, _ in self._pending), default=None)
 
-    def ready(self, flush: bool = False) -> list[ClassifiedCell]:
-        """The cells classified now: full batches, or everything with `flush`."""
+    def ready(self, flush: bool = False, ahead: int = 0) -> list[ClassifiedCell]:
+        """The cells classified now: full batches, leaving the last `ahead` cells
+        to their readers; or everything with `flush`."""
         done: list[ClassifiedCell] = []
-        while self._pending and (flush or len(self._pending) >= self.batch_size):
+        if self.predictor is None:
+            ahead = 0  # nothing is read, so nothing need wait
+        while self._pending and (
+            flush or len(self._pending) >= self.batch_size + ahead
+        ):
             count = min(self.batch_size, len(self._pending))
             batch = [self._pending.popleft() for _ in range(count)]
             done.extend(self._classify(batch))

@@ -26,6 +26,7 @@ from engine.inference.crops import crop_window
 from engine.inference.events import Cancelled, TilesProgress
 from engine.inference.image_output import ImageOutput, ImageResult
 from engine.inference.merge import InstanceMerger, MergedCell, instances_of_tile
+from engine.inference.prefetch import reader_threads
 from engine.inference.segmentation import TiledModelRun, UnetBand, unet_instances
 from engine.inference.tiling import tile_reader
 from engine.predictions import PredictedCell
@@ -101,7 +102,7 @@ class ImageRun:
             pipeline.classifier,
             gradcam=pipeline.gradcam_maker(),
             batch_size=pipeline.batch_size_for(pipeline.classifier),
-            reader_threads=threads or 2,
+            reader_threads=threads or reader_threads(),
             reader=self.reader,
         )
         if self.leader is None:
@@ -237,7 +238,9 @@ class ImageRun:
                 cells.append(cell)
         self.finished_cells = []
         self.stage.submit(cells)
-        for classified in self.stage.ready(flush=final):
+        # A batch of crops stays with the readers while the models go on.
+        ahead = self.stage.batch_size
+        for classified in self.stage.ready(flush=final, ahead=ahead):
             self.output.write(classified)
         self._write_mask_strips()
         if self.gradcam is not None:
@@ -317,7 +320,8 @@ class ImageRun:
                     for c in chunk
                 ]
             )
-            for classified in self.stage.ready():
+            # Two batches stay with the readers while this one is classified.
+            for classified in self.stage.ready(ahead=2 * batch):
                 self.output.write(classified)
             if self.gradcam is not None:
                 following = start + batch
