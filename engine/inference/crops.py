@@ -28,7 +28,7 @@ class CropWindow:
 
 
 @dataclass(frozen=True)
-class _Bounds:
+class CellBounds:
     """What `cell_crop` needs of a cell: its box."""
 
     bounds: tuple[float, float, float, float]
@@ -70,5 +70,5 @@ def read_cell_crop(
     regions = reader or source
     region = regions.read_region(level, left, top, right - left, bottom - top)
     x_min, y_min, x_max, y_max = (value / downsample for value in bounds)
-    shifted = _Bounds((x_min - left, y_min - top, x_max - left, y_max - top))
+    shifted = CellBounds((x_min - left, y_min - top, x_max - left, y_max - top))
     return cell_crop(region, shifted, size, margin)

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.inference.crops import CropWindow
+from engine.inference.crops import CellBounds, CropWindow, crop_window
 from engine.inference.predictors import ClassifierPredictor, InferenceError
+from engine.training.tasks.classifier import cell_crop
 
 log = logging.getLogger(__name__)
 
@@ -150,12 +151,9 @@ def image_gradcam(
 ) -> np.ndarray:
     """The (H, W) map of a small image in [0, 1]: each cell's map on its crop's
     square, the maximum where squares overlap."""
-    from engine.inference.crops import _Bounds, crop_window
-    from engine.training.tasks.classifier import cell_crop
-
     margin = predictor.cell_margin
     size = predictor.input_size
-    crops = [cell_crop(image, _Bounds(tuple(b)), size, margin) for b in cell_bounds]
+    crops = [cell_crop(image, CellBounds(tuple(b)), size, margin) for b in cell_bounds]
     cams = GradCam(predictor).maps(crops, classes)
     canvas = np.zeros(image.shape[:2], np.uint8)
     for cam, bounds in zip(cams, cell_bounds, strict=True):
