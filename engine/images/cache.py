@@ -60,6 +60,21 @@ class TileCache:
         self._evictions = 0
         self._lock = threading.Lock()
 
+    def resize(self, max_bytes: int) -> int:
+        """Change the byte budget, evicting the least recently used tiles down to
+        it at once; return how many were evicted."""
+        if max_bytes < 0:
+            raise ValueError(f"a cache budget cannot be negative: {max_bytes}")
+        evicted_count = 0
+        with self._lock:
+            self.max_bytes = int(max_bytes)
+            while self._bytes > self.max_bytes:
+                _, evicted = self._tiles.popitem(last=False)
+                self._bytes -= evicted.nbytes
+                self._evictions += 1
+                evicted_count += 1
+        return evicted_count
+
     def get(self, key: Hashable) -> np.ndarray | None:
         """The tile for a key, or None; counts a hit or a miss."""
         with self._lock:
