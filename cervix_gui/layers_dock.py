@@ -43,6 +43,8 @@ class LayerRow:
         self.check.toggled.connect(self.set_visible)
         self.action.toggled.connect(self.set_visible)
         self.slider.valueChanged.connect(self._on_opacity)
+        # The layer's opacity may also be set elsewhere (the preferences).
+        layer.opacityChanged.connect(self._show_opacity)
         layer.availability_changed.connect(self.refresh)
         self.refresh()
 
@@ -56,6 +58,13 @@ class LayerRow:
 
     def _on_opacity(self, value: int) -> None:
         self.layer.setOpacity(value / OPACITY_STEPS)
+
+    def _show_opacity(self) -> None:
+        value = round(self.layer.opacity() * OPACITY_STEPS)
+        if self.slider.value() != value:
+            self.slider.blockSignals(True)
+            self.slider.setValue(value)
+            self.slider.blockSignals(False)
 
     def refresh(self) -> None:
         """Grey out a layer with nothing to show, and say why in its tooltip."""

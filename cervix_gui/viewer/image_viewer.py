@@ -111,6 +111,13 @@ class ImageViewer(QWidget):
         """Whether anything shown is still being read or built."""
         return bool(self._jobs) or self.layers.busy()
 
+    def set_cache_budget(self, max_bytes: int) -> None:
+        """Keep at most `max_bytes` of decoded tiles; fewer are dropped at once."""
+        evicted = self.cache.resize(max_bytes)
+        log.info(
+            "Tile cache budget now %d MB (%d tiles dropped)", max_bytes >> 20, evicted
+        )
+
     def content_rect(self) -> QRectF:
         return self.frame_item.rect()
 

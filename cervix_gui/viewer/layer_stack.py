@@ -15,14 +15,14 @@ from cervix_gui.viewer.layer import Layer
 from cervix_gui.viewer.outline_drawing import OutlineStyle
 from cervix_gui.viewer.outline_layer import OutlineLayer
 from cervix_gui.viewer.tile_layer import TileLayer
-from cervix_gui.viewer.tile_sources import SourceTiles
+from cervix_gui.viewer.tile_sources import CELL_RGB, NUCLEUS_RGB, SourceTiles
 from engine.images import ImageSource, TileCache, open_image
 from engine.images.cell_outlines import CellOutlines
 
 log = logging.getLogger(__name__)
 
 INSTANCE_COLOUR = QColor("#00e5ff")
-INSTANCE_NUCLEUS_COLOUR = QColor("#b3f6ff")
+NUCLEUS_TINT = 0.3  # of the outline colour's saturation, for a pale nucleus line
 CLASS_FILL_ALPHA = 0.38
 NO_PREDICTIONS = "No predictions for this image yet: run the models on it first."
 
@@ -36,6 +36,15 @@ LAYER_SPECS = [
     ("instances", "Mask R-CNN instances", "Alt+3", 12.0),
 ]
 
+# The colours a user may change: role -> (layer, what it colours, default).
+# Annotations and classification are coloured by class, the image and the
+# heatmap by their own pixels and colour scale.
+LAYER_COLOURS = {
+    "instances": ("instances", "Outlines", INSTANCE_COLOUR),
+    "mask-cells": ("mask", "Cells", QColor(*CELL_RGB)),
+    "mask-nuclei": ("mask", "Nuclei", QColor(*NUCLEUS_RGB)),
+}
+
 
 def annotation_style(outlines: CellOutlines, palette: ClassPalette) -> OutlineStyle:
     """Each cell in its class colour, its nucleus in a pale tint of it."""
@@ -45,12 +54,18 @@ def annotation_style(outlines: CellOutlines, palette: ClassPalette) -> OutlineSt
     )
 
 
-def instance_style(outlines: CellOutlines) -> OutlineStyle:
-    """Every instance in one colour: the model's outline, whatever its class."""
+def instance_style(
+    outlines: CellOutlines, colour: QColor = INSTANCE_COLOUR
+) -> OutlineStyle:
+    """Every instance in one colour: the model's outline, whatever its class; its
+    nucleus in a pale tint of it, which stays visible on a dark nucleus."""
     count = len(outlines.class_names)
+    nucleus = QColor.fromHsvF(
+        max(colour.hsvHueF(), 0.0), colour.hsvSaturationF() * NUCLEUS_TINT, 1.0
+    )
     return OutlineStyle(
-        colours=[INSTANCE_COLOUR] * count,
-        nucleus_colours=[INSTANCE_NUCLEUS_COLOUR] * count,
+        colours=[QColor(colour)] * count,
+        nucleus_colours=[nucleus] * count,
         width=1.6,
         nucleus_width=1.2,
     )
@@ -86,6 +101,8 @@ class LayerStack:
         for name in ("mask", "heatmap", "classification", "instances"):
             self.layers[name].set_unavailable(NO_PREDICTIONS)
         self._rasters: dict[str, ImageSource] = {}
+        self._raster_sizes: dict[str, tuple | None] = {}
+        self.colours = {role: QColor(spec[2]) for role, spec in LAYER_COLOURS.items()}
 
     def __getitem__(self, name: str) -> Layer:
         return self.layers[name]
@@ -120,7 +137,9 @@ class LayerStack:
                 layer.set_outlines(None, extent=extent)
                 layer.set_unavailable(reason or NO_PREDICTIONS)
             return
-        instances.set_outlines(outlines, instance_style(outlines), extent)
+        instances.set_outlines(
+            outlines, instance_style(outlines, self.colours["instances"]), extent
+        )
         instances.set_unavailable("")
         classified = any(outlines.class_names)
         classes.set_outlines(outlines, classification_style(outlines, palette), extent)
@@ -144,9 +163,36 @@ class LayerStack:
         # Opening reads only the file's header, even for a pyramidal slide mask.
         source = open_image(path)
         self._rasters[name] = source
-        kind = "mask" if name == "mask" else "heatmap"
-        layer.set_provider(SourceTiles(source, self.cache, kind, shown_size))
+        self._raster_sizes[name] = shown_size
+        layer.set_provider(self._raster_tiles(name))
         layer.set_unavailable("")
+
+    def _raster_tiles(self, name: str) -> SourceTiles:
+        if name == "heatmap":
+            kind, colours = "heatmap", None
+        else:
+            kind = "mask"
+            colours = tuple(
+                self.colours[role].getRgb()[:3]
+                for role in ("mask-cells", "mask-nuclei")
+            )
+        return SourceTiles(
+            self._rasters[name], self.cache, kind, self._raster_sizes[name], colours
+        )
+
+    def set_colour(self, role: str, colour: QColor) -> None:
+        """Draw the part `role` of LAYER_COLOURS in `colour` from now on."""
+        if role not in LAYER_COLOURS:
+            raise KeyError(f"no layer colour called {role!r}")
+        if QColor(colour) == self.colours[role]:
+            return
+        self.colours[role] = QColor(colour)
+        name = LAYER_COLOURS[role][0]
+        layer = self.layers[name]
+        if name == "instances" and layer.outlines is not None:
+            layer.set_style(instance_style(layer.outlines, self.colours[role]))
+        elif name in self._rasters:
+            layer.set_provider(self._raster_tiles(name))
 
     def clear_predictions(self, reason: str = "") -> None:
         self.show_predicted_cells(None, None, QRectF(), reason)

@@ -42,14 +42,17 @@ def rgba_image(pixels: np.ndarray) -> QImage:
     return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
 
 
-def colour_mask(pixels: np.ndarray) -> np.ndarray:
-    """Premultiplied RGBA of a mask tile: red = cell, green = nucleus probability."""
+def colour_mask(
+    pixels: np.ndarray, cell_rgb=CELL_RGB, nucleus_rgb=NUCLEUS_RGB
+) -> np.ndarray:
+    """Premultiplied RGBA of a mask tile: red = cell, green = nucleus probability,
+    shown in `cell_rgb` and `nucleus_rgb`."""
     cell = pixels[..., 0].astype(np.float32) / 255.0 * CELL_MAX_ALPHA
     nucleus = pixels[..., 1].astype(np.float32) / 255.0 * NUCLEUS_MAX_ALPHA
     out = np.empty(pixels.shape[:2] + (4,), dtype=np.float32)
     for channel in range(3):
         # The nucleus over the cell, "source over" with premultiplied colour.
-        out[..., channel] = NUCLEUS_RGB[channel] * nucleus + CELL_RGB[
+        out[..., channel] = nucleus_rgb[channel] * nucleus + cell_rgb[
             channel
         ] * cell * (1.0 - nucleus)
     out[..., 3] = 255.0 * (nucleus + cell * (1.0 - nucleus))
@@ -69,8 +72,9 @@ def colour_heatmap(pixels: np.ndarray) -> np.ndarray:
 
 
 class SourceTiles(TileProvider):
-    """The tiles of an image source's own pyramid, coloured by `colour`
-    (RGB pixels -> QImage), read through a shared bounded cache."""
+    """The tiles of an image source's own pyramid, coloured by `kind` (image,
+    mask or heatmap), read through a shared bounded cache. A mask is drawn in
+    `mask_colours` (cell RGB, nucleus RGB) when given."""
 
     def __init__(
         self,
@@ -78,8 +82,10 @@ class SourceTiles(TileProvider):
         cache: TileCache,
         kind: str = "image",
         shown_size: tuple[float, float] | None = None,
+        mask_colours: tuple[tuple, tuple] | None = None,
     ):
         self.source = source
+        self.mask_colours = mask_colours or (CELL_RGB, NUCLEUS_RGB)
         # A model's raster may be coarser than its image; it is stretched over it.
         self._shown_size = shown_size
         self.reader = CachedTileReader(source, cache)
@@ -108,7 +114,7 @@ class SourceTiles(TileProvider):
     def render(self, level: int, tile_x: int, tile_y: int) -> QImage:
         pixels = self.reader.read_tile(level, tile_x, tile_y)
         if self.kind == "mask":
-            return rgba_image(colour_mask(pixels))
+            return rgba_image(colour_mask(pixels, *self.mask_colours))
         if self.kind == "heatmap":
             return rgba_image(colour_heatmap(pixels))
         return rgb_image(pixels)
