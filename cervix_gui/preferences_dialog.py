@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QMessageBox,
     QPushButton,
     QSlider,
@@ -69,6 +70,24 @@ def find_gpus() -> list[tuple[str, str]]:
     except RuntimeError as error:  # a driver that does not answer
         log.warning("The GPUs could not be listed: %s", error)
         return []
+
+
+def _page(rows: list[tuple[str, QWidget]], *below: QWidget) -> QWidget:
+    """A tab: labelled controls at their natural width, explanations under them."""
+    page = QWidget()
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+    for label, control in rows:
+        form.addRow(label, control)
+    layout = QVBoxLayout(page)
+    layout.addLayout(form)
+    for widget in below:
+        if isinstance(widget, QPushButton):
+            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
+        else:
+            layout.addWidget(widget)
+    layout.addStretch(1)
+    return page
 
 
 def _hint(text: str) -> QLabel:
@@ -169,20 +188,17 @@ class PreferencesDialog(QDialog):
         self.cache_mb.setSingleStep(32)
         self.cache_mb.setSuffix(" MB")
         self.cache_mb.setAccelerated(True)
+        self.cache_mb.setMinimumWidth(120)
         self.cache_use = _hint("")
-        tab = QWidget()
-        form = QFormLayout(tab)
-        form.addRow("Tile cache:", self.cache_mb)
-        form.addRow(
-            "",
+        return _page(
+            [("Tile cache:", self.cache_mb)],
             _hint(
                 "Decoded image tiles kept in memory. More makes moving back over a "
                 "large slide quicker; less leaves memory to other programs. "
-                f"From {CACHE_MIN_MB} MB to {CACHE_MAX_MB} MB."
+                f"From {CACHE_MIN_MB} MB to {CACHE_MAX_MB // 1024} GB."
             ),
+            self.cache_use,
         )
-        form.addRow("", self.cache_use)
-        return tab
 
     def _layers_tab(self) -> QWidget:
         self.opacities: dict[str, OpacityControl] = {}
@@ -205,6 +221,7 @@ class PreferencesDialog(QDialog):
                 self.colour_buttons[role] = button
                 colours.addWidget(QLabel(f"{part}:"))
                 colours.addWidget(button)
+                colours.addSpacing(8)
             if name in OWN_COLOURING:
                 colours.addWidget(_hint(OWN_COLOURING[name]))
             colours.addStretch(1)
@@ -226,32 +243,28 @@ class PreferencesDialog(QDialog):
         self.device.addItem("CPU", "cpu")
         for device, description in find_gpus():
             self.device.addItem(f"{device} \u2014 {description}", device)
-        tab = QWidget()
-        form = QFormLayout(tab)
-        form.addRow("Run models on:", self.device)
-        form.addRow(
-            "",
+        return _page(
+            [("Run models on:", self.device)],
             _hint(
                 "Where fine-tuning and inference run unless a job says otherwise. "
                 "Only the GPUs this computer has are listed."
             ),
         )
-        return tab
 
     def _recent_tab(self) -> QWidget:
         self.recent_count = QLabel()
         self.clear_recent = QPushButton("Clear recent files")
         self.clear_recent.clicked.connect(self._clear_recent_later)
+        self.recent_list = QListWidget()
+        self.recent_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.recent_list.setMaximumHeight(140)
         self.recent_note = _hint("")
-        tab = QWidget()
-        form = QFormLayout(tab)
-        form.addRow("In File \u25b8 Open recent:", self.recent_count)
-        row = QHBoxLayout()
-        row.addWidget(self.clear_recent)
-        row.addStretch(1)
-        form.addRow("", row)
-        form.addRow("", self.recent_note)
-        return tab
+        return _page(
+            [("In File \u25b8 Open recent:", self.recent_count)],
+            self.recent_list,
+            self.clear_recent,
+            self.recent_note,
+        )
 
     # -- showing and storing ------------------------------------------------------
 
@@ -277,7 +290,11 @@ class PreferencesDialog(QDialog):
         self.device.setCurrentIndex(index)
 
     def _show_recent(self) -> None:
-        count = 0 if self.recent is None else len(self.recent.paths())
+        paths = [] if self.recent is None else self.recent.paths()
+        count = len(paths)
+        self.recent_list.clear()
+        self.recent_list.addItems([str(path) for path in paths])
+        self.recent_list.setEnabled(not self.clear_recent_pending)
         if self.clear_recent_pending:
             self.recent_count.setText(f"{count} files, to be cleared")
             self.recent_note.setText("The list is cleared when you press OK or Apply.")

@@ -5,6 +5,8 @@ makes no sense falls back to its default instead of breaking the start."""
 from __future__ import annotations
 
 import logging
+import sys
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -18,6 +20,7 @@ from cervix_gui.preferences import (
     default_device,
     install_preferences,
 )
+from cervix_gui.preferences_dialog import find_gpus
 from cervix_gui.viewer.layer_stack import LAYER_COLOURS
 from tests.gui.conftest import wait_until_idle
 
@@ -208,3 +211,33 @@ def test_preferences_is_in_the_edit_menu_with_its_shortcut(make_window):
         "Models",
         "Recent files",
     ]
+
+
+def test_every_gpu_torch_finds_is_offered_with_its_name_and_memory(monkeypatch):
+    names = ["NVIDIA RTX A4000", "NVIDIA H100"]
+    cuda = SimpleNamespace(
+        is_available=lambda: True,
+        device_count=lambda: 2,
+        get_device_properties=lambda index: SimpleNamespace(
+            name=names[index], total_memory=16 * 1024**3 * (index + 1)
+        ),
+    )
+    monkeypatch.setitem(sys.modules, "torch", SimpleNamespace(cuda=cuda))
+
+    assert find_gpus() == [
+        ("cuda:0", "NVIDIA RTX A4000, 16 GB"),
+        ("cuda:1", "NVIDIA H100, 32 GB"),
+    ]
+
+
+def test_a_stored_gpu_this_computer_lacks_stays_chosen_and_says_so(
+    make_window, settings_path, gpus
+):
+    settings_path.write_text("[models]\ndevice=cuda:3\n")
+    gpus.clear()
+
+    _window, handle = make_window()
+    dialog = handle.open()
+
+    assert dialog.device.currentData() == "cuda:3"
+    assert "not found" in dialog.device.currentText()
