@@ -3,9 +3,10 @@ dataset's problems, and a clear mark on a synthetic sample."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -36,9 +37,12 @@ def _images(count: int) -> str:
 
 
 class DatasetBrowser(QWidget):
-    """A tree of class > image (> isolated cells) with cell counts."""
+    """A tree of class > image (> isolated cells) with cell counts. The current
+    image is the one shown; Ctrl- and Shift-clicks select more images, for the
+    tools that work on "the selected images"."""
 
     image_selected = Signal(str)  # image key
+    selection_changed = Signal()  # the selected images changed
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -69,7 +73,9 @@ class DatasetBrowser(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.currentItemChanged.connect(self._on_current_changed)
+        self.tree.itemSelectionChanged.connect(self.selection_changed)
 
         self.problems = ProblemList()
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -216,12 +222,40 @@ class DatasetBrowser(QWidget):
         item = self.tree.currentItem()
         return None if item is None else item.data(0, IMAGE_KEY_ROLE)
 
+    def selected_keys(self) -> list[str]:
+        """The selected images, in the tree's order; the shown image when no
+        other is selected."""
+        selected = {
+            key
+            for item in self.tree.selectedItems()
+            if (key := item.data(0, IMAGE_KEY_ROLE)) is not None
+        }
+        if not selected:
+            current = self.current_key()
+            return [] if current is None else [current]
+        return [key for key in self._items if key in selected]
+
+    def select_images(self, keys) -> None:
+        """Select the images `keys` (the first becomes the shown one)."""
+        keys = [key for key in keys if key in self._items]
+        if keys:
+            self.select_image(keys[0])
+        self.tree.clearSelection()
+        for key in keys:
+            self._items[key].setSelected(True)
+
     def select_image(self, key: str) -> bool:
         """Make `key` the current image (which emits `image_selected`)."""
         item = self._items.get(key)
         if item is None:
             return False
-        self.tree.setCurrentItem(item)
+        if item.isSelected() and len(self.tree.selectedItems()) > 1:
+            # Showing one of the selected images keeps the others selected.
+            self.tree.setCurrentItem(
+                item, 0, QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+        else:
+            self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item)
         return True
 

@@ -28,9 +28,12 @@ def review_source(window) -> ReviewSource | None:
 
 
 def scope_keys(window, source: ReviewSource, scope: str) -> list[str] | None:
-    """The image keys of a scope: "image" the shown image, else every image
-    (None)."""
-    if scope == "image":
+    """The image keys of a scope: "image" the shown image, "selected" the images
+    selected in the dataset browser (the shown one when no other is), else every
+    image (None)."""
+    if scope == "image" or (scope == "selected" and window.dataset is None):
         record = window.current_record()
         return [] if record is None else [record.key]
+    if scope == "selected":
+        return window.browser.selected_keys()
     return None

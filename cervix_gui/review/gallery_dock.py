@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from cervix_gui.review.context import review_source, scope_keys
+from cervix_gui.review.slide_decisions import SlideDecisions
 from engine.errors import CervixError
 from engine.review import (
     ReviewCandidate,
@@ -50,7 +51,11 @@ log = logging.getLogger(__name__)
 THUMBNAIL_PX = 128
 MESSAGE_MS = 8000
 ALL_CLASSES = "All classes"
-SCOPES = (("Shown image", "image"), ("Dataset or slide", "all"))
+SCOPES = (
+    ("Shown image", "image"),
+    ("Selected images", "selected"),
+    ("Dataset or slide", "all"),
+)
 QUEUES = (("Most suspicious first", "suspicious"), ("Training queue", "training"))
 CLASS_KEYS = {
     Qt.Key.Key_1: 0,
@@ -59,6 +64,11 @@ CLASS_KEYS = {
     Qt.Key.Key_4: 3,
     Qt.Key.Key_5: 4,
 }
+COMMAND_MODIFIERS = (
+    Qt.KeyboardModifier.ControlModifier
+    | Qt.KeyboardModifier.AltModifier
+    | Qt.KeyboardModifier.MetaModifier
+)
 TRIAGE_KEYS = {Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_N, Qt.Key.Key_P, *CLASS_KEYS}
 
 
@@ -149,6 +159,8 @@ class GalleryView(QListView):
 
     @staticmethod
     def _is_triage(event: QKeyEvent) -> bool:
+        if event.modifiers() & COMMAND_MODIFIERS:
+            return False  # Ctrl+A, Ctrl+S and the like stay the window's
         return event.key() in TRIAGE_KEYS or event.key() == Qt.Key.Key_Space
 
     def event(self, event) -> bool:
@@ -179,7 +191,7 @@ class ReviewGallery(QWidget):
         self.scope = QComboBox()
         for text, value in SCOPES:
             self.scope.addItem(text, value)
-        self.scope.setCurrentIndex(1)
+        self.scope.setCurrentIndex(self.scope.findData("all"))
         self.queue = QComboBox()
         for text, value in QUEUES:
             self.queue.addItem(text, value)
@@ -214,6 +226,9 @@ class ReviewGallery(QWidget):
         self.view.triage_key.connect(self._on_key)
         session = window.editing.session
         session.cells_changed.connect(self._on_cells_changed)
+        self.slide_decisions = SlideDecisions(session.group, self)
+        self.slide_decisions.changed.connect(self._on_cells_changed)
+        self.slide_decisions.message.connect(self._say)
 
     # -- the queue -----------------------------------------------------------------
 
@@ -272,8 +287,12 @@ class ReviewGallery(QWidget):
             self.view.setCurrentIndex(self.model.index(min(row, shown - 1)))
 
     def _on_cells_changed(self, image_key: str) -> None:
-        # Collected again once a burst of edits has ended, and only in sight.
         self.model.forget_thumbnails(image_key)
+        self.refresh_soon()
+
+    def refresh_soon(self) -> None:
+        """Collect the queue again once a burst of edits has ended, and only
+        while the gallery is in sight (else when it comes into sight)."""
         if self.isVisible():
             self._refresh_soon.start()
         else:
@@ -357,10 +376,11 @@ class ReviewGallery(QWidget):
         session = window.editing.session
         store = window.prediction_store()
         if session.dataset is None:
-            # A slide on its own: the decision goes to the run's decisions file.
+            # A slide on its own: the decision goes to the run's decisions file
+            # at once, and onto the slide's own undo history.
             try:
                 triage = make(candidate, None, store)
-                triage.apply(None)
+                self.slide_decisions.do(triage)
             except CervixError as error:
                 self._say(error.user_message())
                 return False

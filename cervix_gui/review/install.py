@@ -62,6 +62,8 @@ class WindowReview(QObject):
         # After the window has shown what it opened: the queue needs its dataset.
         window.opener.opened.connect(lambda *_: QTimer.singleShot(0, self.refresh))
         window.browser.image_selected.connect(self._on_image_shown)
+        window.browser.selection_changed.connect(self._on_images_selected)
+        self.gallery.slide_decisions.changed.connect(self._on_slide_decided)
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -72,6 +74,9 @@ class WindowReview(QObject):
     def refresh(self) -> None:
         """Collect the review queue and the summary again; the first time a model
         run is there to review, show the gallery."""
+        window = self.window
+        slide = window.single_image if window.dataset is None else None
+        self.gallery.slide_decisions.show_slide(None if slide is None else slide.path)
         self.gallery.refresh()
         self.summary.refresh()
         source = self.gallery.source
@@ -88,6 +93,16 @@ class WindowReview(QObject):
             QTimer.singleShot(0, self.gallery.refresh)
         if self.summary.scope.currentData() == "image":
             QTimer.singleShot(0, self.summary.refresh)
+
+    def _on_slide_decided(self, _key: str) -> None:
+        self.summary.refresh_soon()
+        # The instances layer leaves out the cells rejected on the slide.
+        self.window.editing.proposals.refresh()
+
+    def _on_images_selected(self) -> None:
+        for dock in (self.gallery, self.summary):
+            if dock.scope.currentData() == "selected":
+                dock.refresh_soon()
 
     def use_assist(self) -> None:
         """Make the assisted-outline tool the viewer's."""

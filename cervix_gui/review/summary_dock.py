@@ -28,7 +28,11 @@ from engine.review import region_reader_for, summarise, write_report, write_summ
 log = logging.getLogger(__name__)
 
 MESSAGE_MS = 10000
-SCOPES = (("Dataset or slide", "all"), ("Shown image", "image"))
+SCOPES = (
+    ("Dataset or slide", "all"),
+    ("Selected images", "selected"),
+    ("Shown image", "image"),
+)
 PREDICTED_COLOUR = (120, 144, 156)
 REVIEWED_COLOUR = (214, 39, 40)
 
@@ -85,6 +89,11 @@ class ReviewSummaryDock(QWidget):
         window.editing.session.cells_changed.connect(self._on_cells_changed)
 
     def _on_cells_changed(self, _key: str) -> None:
+        self.refresh_soon()
+
+    def refresh_soon(self) -> None:
+        """Count again once a burst of edits has ended, and only while the
+        summary is in sight (else when it comes into sight)."""
         if self.isVisible():
             self._refresh_soon.start()
         else:

@@ -146,3 +146,35 @@ def test_images_with_unsaved_edits_and_fully_reviewed_images_are_marked(
     assert window.browser.mark("im_Parabasal/002") == "\u2713"
     assert window.browser.mark("im_Koilocytotic/001") == "\u25cf"
     assert window.browser.mark("im_Parabasal/001") == ""
+
+
+def test_several_images_can_be_selected_and_showing_one_keeps_the_others(
+    window, open_in, small_dataset, qtbot
+):
+    open_in(small_dataset)
+    browser = window.browser
+    assert browser.selected_keys() == [browser.current_key()]
+
+    first = browser._items["im_Parabasal/002"]
+    second = browser._items["im_Koilocytotic/001"]
+    viewport = browser.tree.viewport()
+    qtbot.mouseClick(
+        viewport,
+        Qt.MouseButton.LeftButton,
+        pos=browser.tree.visualItemRect(first).center(),
+    )
+    qtbot.mouseClick(
+        viewport,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        browser.tree.visualItemRect(second).center(),
+    )
+    assert browser.selected_keys() == ["im_Parabasal/002", "im_Koilocytotic/001"]
+    # What another dock reads from the tree itself stays the same keys.
+    assert {i.data(0, IMAGE_KEY_ROLE) for i in browser.tree.selectedItems()} == set(
+        browser.selected_keys()
+    )
+
+    window.show_image("im_Parabasal/002")
+    assert window.current_record().key == "im_Parabasal/002"
+    assert browser.selected_keys() == ["im_Parabasal/002", "im_Koilocytotic/001"]

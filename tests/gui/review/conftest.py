@@ -98,3 +98,61 @@ def click_image(qtbot, window, x: float, y: float) -> None:
     point = window.viewer.view.mapFromScene(QPointF(x, y))
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
     qtbot.wait(1)
+
+
+MODEL_RUN = "tiny-cnn"
+
+
+@pytest.fixture(scope="session")
+def model_run_root(tmp_path_factory) -> Path:
+    """A synthetic dataset whose cells a real tiny CNN classified: trained for
+    three short epochs on the dataset itself (its probabilities vary from cell to
+    cell, some sure, some not), then run by the inference pipeline into the
+    dataset's prediction store as run `MODEL_RUN`."""
+    import torch
+
+    from engine.inference import InferencePipeline, load_predictor, resolve_input
+    from engine.synthetic import make_dataset
+    from engine.training import TrainingConfig, train
+
+    folder = tmp_path_factory.mktemp("review-model")
+    root = make_dataset(
+        folder / "synthetic",
+        images_per_class=2,
+        seed=5,
+        image_size=(128, 96),
+        cropped=False,
+    )
+    config = TrainingConfig(
+        task="classifier",
+        arch="tiny-cnn",
+        pretrained="none",
+        seed=0,
+        val_every=1000,
+        val_fraction=0.0,
+        test_fraction=0.0,
+        image_size=48,
+        batch_size=16,
+        epochs=3,
+        lr=2e-3,
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # two OpenMP threads on two shared cores are slower
+    try:
+        train(config, root, folder / "classifier")
+        source = resolve_input(root, with_cells=True)
+        classifier = load_predictor(folder / "classifier", "cpu")
+        InferencePipeline(classifier=classifier).run(
+            source.jobs, source.store, MODEL_RUN
+        )
+    finally:
+        torch.set_num_threads(threads)
+    return root
+
+
+@pytest.fixture
+def model_dataset(model_run_root, tmp_path) -> Path:
+    """A copy of `model_run_root` (with its run) that the test may edit and save."""
+    import shutil
+
+    return Path(shutil.copytree(model_run_root, tmp_path / "synthetic"))
