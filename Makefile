@@ -31,3 +31,24 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) sample build dist *.egg-info
+
+# The one-folder application for workstations without Python (packaging/).
+.PHONY: package package-test
+PACKAGE_STAMP := $(VENV)/.package-installed
+PACKAGED := dist/cervix-studio/cervix-studio
+PACKAGE_SOURCES := $(shell find engine cervix_gui resources packaging -type f \
+	\( -name '*.py' -o -name '*.spec' -o -path 'resources/*' \) \
+	-not -path '*/__pycache__/*' 2>/dev/null)
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	BIN=$(BIN) bash packaging/build.sh
+
+$(PACKAGED): $(PACKAGE_STAMP) $(PACKAGE_SOURCES)
+	BIN=$(BIN) bash packaging/build.sh
+
+package-test: $(PACKAGED)
+	bash packaging/smoke_test.sh dist/cervix-studio

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from engine import __version__
@@ -107,6 +108,9 @@ def _application() -> QApplication:
         app = QApplication([sys.argv[0] if sys.argv else "cervix-gui"])
     QCoreApplication.setApplicationName("Cervix Studio")
     QCoreApplication.setApplicationVersion(__version__)
+    app.setWindowIcon(
+        QIcon(str(Path(__file__).parents[1] / "resources/icons/cervix-studio-256.png"))
+    )
     return app
 
 
