@@ -4,8 +4,10 @@ from the keyboard as undoable edits.
 
 Keys while the gallery has focus: A accepts the model's class, R rejects the
 cell, 1-5 give it the scheme's class 1-5 (corrected), N or Space goes to the next
-cell, P or Shift+Space to the previous one. A, R and the digits mean the same in
-the viewer, where the editing tools apply them to a proposal or the selected cells.
+cell, P or Shift+Space to the previous one. In the viewer, A and R act on a
+chosen model proposal or else on the selected cells, the digits set the selected
+cells' class, and ] and [ go to the next and previous cell of this queue (see
+viewer_triage.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -140,6 +143,15 @@ class CandidateModel(QAbstractListModel):
         return pixmap
 
 
+def _grouped(pairs: list[tuple]) -> list[tuple]:
+    """(candidate, note) pairs with each predicted class's cells together, in the
+    order of each class's first cell; the order within a class is kept."""
+    first_place: dict = {}
+    for place, (candidate, _note) in enumerate(pairs):
+        first_place.setdefault(candidate.predicted_class, place)
+    return sorted(pairs, key=lambda pair: first_place[pair[0].predicted_class])
+
+
 class GalleryView(QListView):
     """The thumbnails, in rows; takes the triage keys before the window's
     shortcuts do, so A, R and the digits act on the gallery's cell."""
@@ -197,6 +209,11 @@ class ReviewGallery(QWidget):
             self.queue.addItem(text, value)
         self.class_filter = QComboBox()
         self.class_filter.addItem(ALL_CLASSES)
+        self.grouped = QCheckBox("Group by class")
+        self.grouped.setToolTip(
+            "The cells of each predicted class together, the class of the most "
+            "suspicious cell first; each class still ranked"
+        )
         self.view = GalleryView()
         self.view.setModel(self.model)
         self.count = QLabel()
@@ -206,7 +223,7 @@ class ReviewGallery(QWidget):
         )
         self.keys.setWordWrap(True)
         choices = QHBoxLayout()
-        for widget in (self.scope, self.queue, self.class_filter):
+        for widget in (self.scope, self.queue, self.class_filter, self.grouped):
             choices.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(choices)
@@ -222,6 +239,7 @@ class ReviewGallery(QWidget):
         self.scope.currentIndexChanged.connect(self.refresh)
         self.queue.currentIndexChanged.connect(self.refresh)
         self.class_filter.currentIndexChanged.connect(self._filter)
+        self.grouped.toggled.connect(self._filter)
         self.view.clicked.connect(self._on_clicked)
         self.view.triage_key.connect(self._on_key)
         session = window.editing.session
@@ -278,6 +296,8 @@ class ReviewGallery(QWidget):
             for candidate, note in zip(self._all, self._notes, strict=True)
             if chosen == ALL_CLASSES or candidate.predicted_class == chosen
         ]
+        if self.grouped.isChecked():
+            pairs = _grouped(pairs)
         self.model.set_candidates(
             [pair[0] for pair in pairs], self._reader, [pair[1] for pair in pairs]
         )

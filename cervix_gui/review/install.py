@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget
 from cervix_gui.review.assist_tool import AssistTool
 from cervix_gui.review.gallery_dock import ReviewGallery
 from cervix_gui.review.summary_dock import ReviewSummaryDock
+from cervix_gui.review.viewer_triage import ViewerTriage
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class WindowReview(QObject):
         self.assist_action.triggered.connect(self.use_assist)
         window.addAction(self.assist_action)
         menu.addAction(self.assist_action)
+        self.viewer_triage = ViewerTriage(window, self.gallery)
+        menu.addAction(self.viewer_triage.next_action)
+        menu.addAction(self.viewer_triage.previous_action)
         menu.addSeparator()
         menu.addAction(self.gallery_dock.toggleViewAction())
         menu.addAction(self.summary_dock.toggleViewAction())

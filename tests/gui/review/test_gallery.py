@@ -14,6 +14,10 @@ from engine.annotations.project import ProjectFolder
 from tests.gui.review.conftest import KOILOCYTOTIC, UNOUTLINED
 
 CTRL = Qt.KeyboardModifier.ControlModifier
+# Every cell of the run: the annotated ones and the one only the model found.
+KOILOCYTOTIC_CELLS = [p for chances in KOILOCYTOTIC.values() for p in chances] + [
+    UNOUTLINED[2]["dyskeratotic"]
+]
 
 
 def _gallery(window, qtbot) -> ReviewGallery:
@@ -132,3 +136,84 @@ def test_the_training_queue_puts_the_least_certain_disagreement_first(
     assert window.viewer.selection.cells == (2,)
     assert window.current_record().key == "im_Parabasal/001"
     idle()  # the window's measuring of the images shown ends before it closes
+
+
+def test_grouped_by_class_each_class_together_and_still_ranked(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    open_in(reviewed_dataset)
+    gallery = _gallery(window, qtbot)
+    gallery.grouped.setChecked(True)
+
+    classes = [c.predicted_class for c in gallery.model.candidates]
+    # The koilocytotic group holds the most suspicious cell, so it comes first.
+    assert classes[0] == "koilocytotic"
+    runs = [name for i, name in enumerate(classes) if i == 0 or classes[i - 1] != name]
+    assert len(runs) == len(set(classes)), "each class in one block"
+    for name in set(classes):
+        chances = [
+            c.abnormal_probability
+            for c in gallery.model.candidates
+            if c.predicted_class == name
+        ]
+        assert chances == sorted(chances, reverse=True)
+    idle()
+
+
+def test_the_selected_images_scope_follows_the_dataset_browser(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    open_in(reviewed_dataset)
+    gallery = window.review.gallery
+    qtbot.waitUntil(lambda: gallery.model.rowCount() > 0, timeout=10000)
+    gallery.scope.setCurrentIndex(gallery.scope.findData("selected"))
+    chosen = ["im_Parabasal/002", "im_Koilocytotic/002"]
+    window.browser.select_images(chosen)
+    qtbot.waitUntil(
+        lambda: {c.image_key for c in gallery.model.candidates} == set(chosen),
+        timeout=5000,
+    )
+    expected = len(KOILOCYTOTIC[chosen[0]]) + 1 + len(KOILOCYTOTIC[chosen[1]])
+    assert gallery.model.rowCount() == expected
+
+    # Walking the queue into the other selected image keeps both selected.
+    gallery.go_to(gallery.model.rowCount() - 1)
+    gallery.refresh()
+    assert {c.image_key for c in gallery.model.candidates} == set(chosen)
+    idle()
+
+
+def test_viewer_keys_triage_the_selected_cell_and_walk_the_queue(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    open_in(reviewed_dataset)
+    gallery = window.review.gallery
+    qtbot.waitUntil(lambda: gallery.model.rowCount() > 0, timeout=10000)
+    first, second = gallery.model.candidates[:2]
+
+    view = window.viewer.view
+    window.activateWindow()
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)  # the next suspicious cell
+    assert window.current_record().key == first.image_key
+    assert window.viewer.selection.cells == (first.annotation_index,)
+    qtbot.keyClick(view, Qt.Key.Key_A)  # the model's class, koilocytotic
+    qtbot.wait(1)
+    cell = window.dataset.image(first.image_key).cell(first.annotation_index)
+    assert (cell.class_name, cell.review_state.value) == ("koilocytotic", "accepted")
+
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    qtbot.waitUntil(lambda: window.current_record().key == second.image_key)
+    assert window.viewer.selection.cells == (second.annotation_index,)
+    qtbot.keyClick(view, Qt.Key.Key_R)
+    qtbot.wait(1)
+    cell = window.dataset.image(second.image_key).cell(second.annotation_index)
+    assert cell.review_state.value == "rejected"
+    # Two decisions: both cells left the queue.
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == len(KOILOCYTOTIC_CELLS) - 2)
+
+    qtbot.keyClick(view, Qt.Key.Key_Z, CTRL)  # one undo step per decision
+    qtbot.wait(1)
+    assert cell.review_state.value == "unreviewed"
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == len(KOILOCYTOTIC_CELLS) - 1)
+    idle()

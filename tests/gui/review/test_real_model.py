@@ -1,14 +1,18 @@
 """The review on a real model's run: a tiny CNN trained on the synthetic sample
 classified its cells (see `model_run_root`); the gallery in the main window ranks
 them by the stored probabilities, keyboard triage is saved with Ctrl+S and read
-back by reopening the dataset, and the training queue starts where the model is
+back by reopening the dataset, the summary is exported as CSV and PDF, and the
+training queue starts where the model is
 least sure or contradicts the annotation."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from engine.annotations import Dataset, ReviewState
 from engine.predictions import PredictionStore
@@ -46,7 +50,7 @@ def _key(qtbot, gallery, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
 
 
 def test_the_gallery_ranks_a_real_models_cells_and_triage_reaches_the_disk(
-    window, open_in, model_dataset, qtbot, idle
+    window, open_in, model_dataset, qtbot, idle, tmp_path, monkeypatch
 ):
     stored = _stored_cells(model_dataset)
     gallery = _open_gallery(window, open_in, model_dataset, qtbot)
@@ -99,7 +103,36 @@ def test_the_gallery_ranks_a_real_models_cells_and_triage_reaches_the_disk(
     assert saved(corrected).review_state is ReviewState.CORRECTED
     assert saved(corrected).class_name == names[2]
     assert saved(skipped).review_state is ReviewState.UNREVIEWED
+
+    # The summary of the saved review, exported as CSV and as the PDF report
+    # with a thumbnail per confirmed abnormal cell.
+    assert accepted.predicted_class in ABNORMAL, "the top cell looks abnormal"
+    confirmed = 1
+    summary = window.review.summary
+    summary.refresh()
+    out = tmp_path / "out"
+    out.mkdir()
+    _answer(monkeypatch, out / "summary.csv")
+    qtbot.mouseClick(summary.csv_button, Qt.MouseButton.LeftButton)
+    total = list(csv.DictReader((out / "summary.csv").open()))[-1]
+    assert (total["image"], int(total["cells"])) == ("TOTAL", len(stored))
+    assert int(total["unreviewed"]) == len(stored) - 3
+    assert int(total["rejected"]) == 1
+    assert int(total["confirmed_abnormal"]) == confirmed
+    assert int(total[f"reviewed_{names[2]}"]) >= 1
+    _answer(monkeypatch, out / "report.pdf")
+    qtbot.mouseClick(summary.pdf_button, Qt.MouseButton.LeftButton)
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/Subtype /Image") == confirmed
     idle()
+
+
+def _answer(monkeypatch, path) -> None:
+    """The save dialog answers `path`, as a person would."""
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(path), "")
+    )
 
 
 def _entropy(probabilities: dict) -> float:
