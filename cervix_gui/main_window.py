@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from cervix_gui.cell_inspector import CellInspector
 from cervix_gui.dataset_browser import DatasetBrowser
 from cervix_gui.editing import WindowEditing
+from cervix_gui.jobs.docks import add_job_docks
 from cervix_gui.layers_dock import LayersDock
 from cervix_gui.legend import ClassLegend
 from cervix_gui.measurements_dock import MeasurementsDock
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self.dataset: Dataset | None = None
         self.single_image: ImageRecord | None = None
         self.class_palette: ClassPalette | None = None
+        self.settings = settings if settings is not None else QSettings()
+        # Set once the window closed: what a worker reports later is dropped.
+        self.closed = False
         self.setWindowTitle(APP_NAME)
         self.resize(1400, 900)
         self.setAcceptDrops(True)
@@ -113,7 +117,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.opener = Opener(self)
         self.predictions = PredictionLayers(self.viewer, self.layers_dock, self)
-        self.recent = RecentFiles(settings, self)
+        self.recent = RecentFiles(self.settings, self)
         self._jobs: dict[str, Job] = {}
         self._sample_job: Job | None = None
 
@@ -121,6 +125,7 @@ class MainWindow(QMainWindow):
         self.editing = WindowEditing(self)
         self.predictions.shown.connect(self.editing.predictions_shown)
         self.review = install_review(self)
+        self.jobs = add_job_docks(self, self.settings)
         self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.measurements_dock], [300], Qt.Orientation.Vertical)
@@ -155,6 +160,7 @@ class MainWindow(QMainWindow):
             or bool(self._jobs)
             or self.viewer.busy()
             or self.editing.busy()
+            or self.jobs.busy()
         )
 
     # -- opening ------------------------------------------------------------------
@@ -197,6 +203,8 @@ class MainWindow(QMainWindow):
 
     def _on_sample_ready(self, path: Path) -> None:
         self._sample_job = None
+        if self.closed:
+            return
         self.open_sample_action.setEnabled(True)
         self.open_path(path)
 
@@ -247,6 +255,7 @@ class MainWindow(QMainWindow):
         self.browser_dock.show()
         self.viewer.clear()
         self.editing.set_dataset(dataset)
+        self.jobs.models.refresh()
         self.status.clear_image()
         keys = self.browser.image_keys()
         if keys:
@@ -270,6 +279,7 @@ class MainWindow(QMainWindow):
         self.legend.set_palette(self.class_palette)
         self.browser_dock.hide()
         self.editing.set_single_image(record)
+        self.jobs.models.refresh()
         self._show_record(record, measure=False)
         self.status.showMessage(f"Reading the cells of {record.path.name}\u2026")
         self._start("cells", cells_beside, record.path, self._on_cells_read, record.key)
@@ -324,11 +334,15 @@ class MainWindow(QMainWindow):
     def _start(self, name: str, function, argument, on_done, key: str) -> None:
         def finished(result) -> None:
             self._jobs.pop(name, None)
+            if self.closed:
+                return
             if self.current_record() is not None and self.current_record().key == key:
                 on_done(result)
 
         def failed(message: str) -> None:
             self._jobs.pop(name, None)
+            if self.closed:
+                return
             log.warning("%s of %r failed: %s", name, key, message)
             if name == "measure":
                 self.measurements.show_failure(message)
@@ -376,9 +390,14 @@ class MainWindow(QMainWindow):
         self.status.show_cursor(point)
 
     def closeEvent(self, event) -> None:
-        """Ask about unsaved edits first; Cancel keeps the window open."""
+        """Ask about unsaved edits first; Cancel keeps the window open. Running
+        jobs stop at their next step and their threads are waited for."""
         if not self.editing.may_leave("closing"):
             event.ignore()
             return
+        if self.jobs.queue.busy():
+            self.status.showMessage("Stopping the running jobs\u2026")
+        self.closed = True
+        self.jobs.shutdown()
         self.editing.close()
         super().closeEvent(event)

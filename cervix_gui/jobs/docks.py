@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
 
 from cervix_gui.jobs.job_queue import JobQueue
 from cervix_gui.jobs.jobs_panel import JobsPanel
@@ -13,9 +14,21 @@ from cervix_gui.jobs.models_dock import ModelsDock
 
 @dataclass
 class JobDocks:
+    """The window's job queue and the two docks that show it."""
+
     queue: JobQueue
     models: ModelsDock
     jobs: JobsPanel
+    models_dock: QDockWidget
+    jobs_dock: QDockWidget
+
+    def busy(self) -> bool:
+        """Whether a job is queued or running, or the models are being listed."""
+        return self.queue.busy() or self.models.busy()
+
+    def shutdown(self, milliseconds: int = 600_000) -> bool:
+        """Cancel every job and wait for its thread; False if one did not stop."""
+        return self.queue.wait_all(milliseconds)
 
 
 def add_job_docks(window, settings=None) -> JobDocks:
@@ -26,11 +39,20 @@ def add_job_docks(window, settings=None) -> JobDocks:
     right = Qt.DockWidgetArea.RightDockWidgetArea
     models_dock = window._dock("Models", "modelsDock", models, right)
     jobs_dock = window._dock("Jobs", "jobsDock", jobs, right)
+    # Tabbed with the cell inspector: a third dock stacked in the right column
+    # would add its minimum height to the window's and no longer fit a small
+    # screen (or an 800x500 screenshot).
+    inspector = getattr(window, "inspector_dock", None)
+    if inspector is not None:
+        window.tabifyDockWidget(inspector, models_dock)
     window.tabifyDockWidget(models_dock, jobs_dock)
-    models_dock.raise_()
+    (inspector or models_dock).raise_()
     menu = window.menuBar().addMenu("&Models")
-    menu.addAction("&Fine-tune…", models.open_fine_tune_dialog)
+    menu.addAction("&Fine-tune\u2026", models.open_fine_tune_dialog)
     menu.addAction("&Run inference", lambda: models.run_inference())
-    menu.addAction("&Add a checkpoint…", models.choose_checkpoint)
-    queue.started.connect(lambda _record: jobs_dock.raise_())
-    return JobDocks(queue, models, jobs)
+    menu.addAction("&Add a checkpoint\u2026", models.choose_checkpoint)
+    menu.addSeparator()
+    menu.addAction(models_dock.toggleViewAction())
+    menu.addAction(jobs_dock.toggleViewAction())
+    queue.started.connect(lambda _record: (jobs_dock.show(), jobs_dock.raise_()))
+    return JobDocks(queue, models, jobs, models_dock, jobs_dock)

@@ -48,7 +48,13 @@ def devices() -> list[tuple[str, str]]:
 class FineTuneDialog(QDialog):
     """Asks for a fine-tuning run; `config()` and `out_folder()` say what."""
 
-    def __init__(self, dataset_root: Path, start_from: Path | None = None, parent=None):
+    def __init__(
+        self,
+        dataset_root: Path,
+        start_from: Path | None = None,
+        parent=None,
+        device: str = "auto",
+    ):
         super().__init__(parent)
         self.setWindowTitle("Fine-tune a model")
         self.dataset_root = Path(dataset_root)
@@ -84,8 +90,9 @@ class FineTuneDialog(QDialog):
         self.val_share = self._share_box()
         self.test_share = self._share_box()
         self.device = QComboBox()
-        for label, device in devices():
-            self.device.addItem(label, device)
+        for label, found in devices():
+            self.device.addItem(label, found)
+        self.set_device(device)
         self.name = QLineEdit()
 
         form.addRow("Model", self.task)
@@ -123,6 +130,15 @@ class FineTuneDialog(QDialog):
         box.setSuffix(" %")
         box.setToolTip("0 % when a class has too few images to hold some out")
         return box
+
+    def set_device(self, device: str) -> None:
+        """Choose `device` ("auto": the first GPU, else the CPU); a GPU that is
+        not there falls back to the CPU."""
+        device = "cuda:0" if device == "cuda" else device
+        index = 0 if device == "auto" else self.device.findData(device)
+        self.device.setCurrentIndex(
+            index if index >= 0 else self.device.findData("cpu")
+        )
 
     def set_task(self, task: str, arch: str | None = None) -> None:
         self.task.setCurrentIndex(self.task.findData(task))

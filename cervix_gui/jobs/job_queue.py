@@ -65,6 +65,7 @@ class JobQueue(QObject):
         super().__init__(parent)
         self.records: list[JobRecord] = []
         self._numbers = itertools.count(1)
+        self.closed = False
 
     def submit(self, job) -> JobRecord:
         """Queue `job`; it starts as soon as its device is free."""
@@ -89,15 +90,21 @@ class JobQueue(QObject):
     def busy(self) -> bool:
         return any(record.active for record in self.records)
 
-    def wait_all(self, milliseconds: int = 600_000) -> None:
-        """Cancel every job and wait for the threads, as the window closes."""
+    def wait_all(self, milliseconds: int = 600_000) -> bool:
+        """Cancel every job and wait for the threads, as the window closes; what
+        they report afterwards is dropped. False when one is still running."""
+        self.closed = True
         for record in list(self.records):
             self.cancel(record)
+        stopped = True
         for record in self.records:
             if record.worker is not None:
-                record.worker.wait(milliseconds)
+                stopped = record.worker.wait(milliseconds) and stopped
+        return stopped
 
     def _start_next(self) -> None:
+        if self.closed:
+            return
         taken = {record.slot for record in self.running()}
         for record in self.records:
             if record.state != QUEUED or record.slot in taken:
@@ -117,16 +124,22 @@ class JobQueue(QObject):
         self.started.emit(record)
 
     def _on_event(self, record: JobRecord, engine_event, what: str, used: int):
+        if self.closed:
+            return
         record.events.append(engine_event)
         record.memory = (what, used)
         self.event.emit(record, engine_event)
 
     def _on_finished(self, record: JobRecord, result) -> None:
+        if self.closed:
+            return
         record.result = result
         record.state = CANCELLED if getattr(result, "cancelled", False) else DONE
         self._end(record)
 
     def _on_failed(self, record: JobRecord, message: str) -> None:
+        if self.closed:
+            return
         record.message, record.state = message, FAILED
         self._end(record)
 

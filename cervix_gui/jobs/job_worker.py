@@ -1,8 +1,12 @@
 """One engine job (a fine-tuning run or an inference run) in its own thread,
-its engine events turned into Qt signals that arrive on the GUI thread."""
+its engine events turned into Qt signals that arrive on the GUI thread.
+
+The engine's training and inference packages import torch, so they are imported
+here only when a job runs: the window must open without paying for torch."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from dataclasses import dataclass, field
@@ -11,21 +15,25 @@ from pathlib import Path
 from PySide6.QtCore import QThread, Signal
 
 from engine.errors import CervixError
-from engine.inference import CancelToken as InferenceCancelToken
-from engine.training import CancelToken, TrainingConfig
-from engine.training.errors import OutOfMemoryError
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class TrainingJob:
-    """Fine-tune `config.task` on the dataset at `dataset_root` into `out`."""
+    """Fine-tune `config.task` on the dataset at `dataset_root` into `out`.
 
-    config: TrainingConfig
+    When the run starts from a checkpoint, both models are scored on the same
+    held-out images at the end, so `final_metrics` and `starting_metrics` can
+    be compared; otherwise `starting_metrics` holds the figures on the starting
+    model's card, if any, and `comparison` says which it is."""
+
+    config: object  # engine.training.TrainingConfig
     dataset_root: Path
     out: Path
     starting_metrics: dict[str, float] = field(default_factory=dict)
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    comparison: str = ""
 
     kind = "training"
 
@@ -37,11 +45,57 @@ class TrainingJob:
     def title(self) -> str:
         return f"Fine-tune {self.config.task} ({self.config.arch}) -> {self.out.name}"
 
-    def execute(self, on_event, cancel: CancelToken):
+    def starting_checkpoint(self) -> Path | None:
+        """The checkpoint folder the run starts from, if it starts from one."""
+        pretrained = self.config.pretrained
+        if pretrained in (None, "", "auto", "none"):
+            return None
+        path = Path(pretrained)
+        return path if path.is_dir() else None
+
+    def execute(self, on_event, cancel):
         # Imported here, so that a test may replace the engine's function.
         from engine.training import loop
 
-        return loop.train(self.config, self.dataset_root, self.out, on_event, cancel)
+        result = loop.train(self.config, self.dataset_root, self.out, on_event, cancel)
+        if result.checkpoint is not None and not result.cancelled:
+            self._compare_with_start(Path(result.checkpoint))
+        return result
+
+    def _compare_with_start(self, checkpoint: Path) -> None:
+        """Score the new checkpoint and the starting one on the same images."""
+        start = self.starting_checkpoint()
+        if start is None:
+            return
+        from engine.annotations import Dataset
+        from engine.models import load_checkpoint
+        from engine.training.distributed import choose_device
+        from engine.training.evaluation import evaluate_model
+
+        side = "test" if self.config.test_fraction > 0 else "validation"
+        try:
+            device = choose_device(self.config.device)
+            dataset = Dataset.open(self.dataset_root)
+            new_model, new_card = load_checkpoint(checkpoint, device)
+            old_model, old_card = load_checkpoint(start, device)
+            if list(old_card.classes) != list(new_card.classes):
+                self.comparison = (
+                    "the start's figures are from its card (it has other classes)"
+                )
+                return
+            # The starting model is scored on the new run's held-out images.
+            old_card = copy.deepcopy(old_card)
+            old_card.data = dict(old_card.data, split=new_card.data.get("split"))
+            self.final_metrics = evaluate_model(
+                new_model, new_card, dataset, side, device
+            ).metrics
+            self.starting_metrics = evaluate_model(
+                old_model, old_card, dataset, side, device
+            ).metrics
+            self.comparison = f"both models scored on the same {side} images"
+        except CervixError as error:
+            log.warning("The starting model was not scored: %s", error.user_message())
+            self.comparison = "the start's figures are from its card"
 
 
 @dataclass
@@ -63,7 +117,7 @@ class InferenceJob:
         count = len(self.jobs)
         return f"Inference with {names} on {count} image{'s' * (count != 1)}"
 
-    def execute(self, on_event, cancel: CancelToken):
+    def execute(self, on_event, cancel):
         from engine.inference import InferencePipeline, load_predictor, run_name_for
 
         predictors = {}
@@ -102,9 +156,17 @@ def memory_in_use(device: str) -> tuple[str, int]:
         return "peak process memory", int(peak) * 1024
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    from engine.training.errors import OutOfMemoryError
+
+    return isinstance(error, OutOfMemoryError | torch.OutOfMemoryError | MemoryError)
+
+
 def failure_message(error: BaseException, job) -> str:
     """What a person reads when `job` stopped on `error`, with what to do."""
-    if isinstance(error, OutOfMemoryError) or "out of memory" in str(error).lower():
+    if _out_of_memory(error) or "out of memory" in str(error).lower():
         size = getattr(getattr(job, "config", None), "batch_size", None)
         hint = f" (now {size})" if size else ""
         return (
@@ -131,9 +193,12 @@ class JobWorker(QThread):
     def __init__(self, job, parent=None):
         super().__init__(parent)
         self.job = job
-        self.cancel_token = (
-            InferenceCancelToken() if job.kind == "inference" else CancelToken()
-        )
+        if job.kind == "inference":
+            from engine.inference import CancelToken
+        else:
+            from engine.training import CancelToken
+        self.cancel_token = CancelToken()
+        self._device = job.device
 
     def cancel(self) -> None:
         """Stop before the next step (or batch); checkpoints written stay."""
@@ -146,7 +211,6 @@ class JobWorker(QThread):
         self.event.emit(engine_event, what, used)
 
     def run(self) -> None:
-        self._device = self.job.device
         try:
             result = self.job.execute(self._on_event, self.cancel_token)
         except Exception as error:  # a worker thread must report, never crash

@@ -1,5 +1,9 @@
 """The jobs dock: each job's progress and time left, live loss and metric
-plots per epoch, its device's memory, a Cancel button, and how it ended."""
+plots per epoch, its device's memory, a Cancel button, and how it ended.
+
+The engine's event classes are imported when the first event arrives (the
+worker has imported torch by then), so the dock costs the window's start
+nothing."""
 
 from __future__ import annotations
 
@@ -17,8 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 from cervix_gui.jobs.job_queue import CANCELLED, DONE, FAILED, JobQueue, JobRecord
-from engine.inference import ImageDone, TilesProgress
-from engine.training import EpochEnded, StepEnded, TrainingStarted
 
 # The figure each task is judged by, as the engine's evaluation names it.
 TASK_METRIC = {"classifier": "accuracy", "unet": "dice", "maskrcnn": "AP50"}
@@ -90,12 +92,15 @@ class JobView(QFrame):
         self.metric_curve = self.metric_plot.plot(
             [], [], pen=pg.mkPen("#2ca02c", width=2), symbol="o"
         )
-        self.epochs: list[EpochEnded] = []
+        self.epochs: list = []  # engine EpochEnded events
         layout.addWidget(self.loss_plot)
         layout.addWidget(self.metric_plot)
 
     def show_event(self, engine_event) -> None:
         """Follow what the job reported."""
+        from engine.inference import ImageDone, TilesProgress
+        from engine.training import EpochEnded, StepEnded, TrainingStarted
+
         record = self.record
         if record.memory is not None:
             what, used = record.memory
@@ -136,7 +141,7 @@ class JobView(QFrame):
                 f"{engine_event.key}: {engine_event.cells} cells"
             )
 
-    def _plot_epoch(self, epoch: EpochEnded) -> None:
+    def _plot_epoch(self, epoch) -> None:
         self.epochs.append(epoch)
         numbers = [e.epoch for e in self.epochs]
         self.train_curve.setData(numbers, [e.train_loss for e in self.epochs])
@@ -184,18 +189,24 @@ class JobView(QFrame):
 
     def _figures(self, result) -> str:
         """Final figures, each beside the starting model's where known."""
-        final = dict(result.test_metrics)
+        job = self.record.job
+        final = dict(job.final_metrics or result.test_metrics)
         if not final and getattr(self, "epochs", None):
             final = dict(self.epochs[-1].metrics)
         if not final:
             return ""
-        start = getattr(self.record.job, "starting_metrics", {}) or {}
+        start = job.starting_metrics or {}
         parts = []
         for name, value in final.items():
             before = start.get(name)
-            was = f" (was {before:.3f})" if before is not None else ""
+            was = f" (start {before:.3f})" if before is not None else ""
             parts.append(f"{name} {value:.3f}{was}")
-        return "Figures: " + ", ".join(parts)
+        text = "Figures: " + ", ".join(parts)
+        if start and job.comparison:
+            text += f"; {job.comparison}"
+        elif not start:
+            text += "; no starting model to compare with (not a checkpoint)"
+        return text
 
 
 class JobsPanel(QScrollArea):

@@ -1,5 +1,6 @@
-"""A tiny synthetic dataset shared by the jobs tests, the window with the Models
-and Jobs docks on it, and one CPU thread per test (two shared cores)."""
+"""A tiny synthetic dataset shared by the jobs tests, the real main window (its
+settings in the test's folder) with its Models and Jobs docks, and one CPU
+thread per test (two shared cores)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,42 @@ def tiny_root(tmp_path_factory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def trained(tiny_root, tmp_path_factory) -> dict[str, Path]:
+    """A classifier trained for one epoch on the tiny dataset, by the engine
+    itself, for the tests that need a model to run or to start from."""
+    from engine.training import TrainingConfig, train
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("trained")
+    made = {}
+    for task, arch, size in (("classifier", "tiny-cnn", 64),):
+        config = TrainingConfig(
+            task=task,
+            arch=arch,
+            image_size=size,
+            batch_size=8,
+            epochs=1,
+            lr=1e-3,
+            pretrained="none",
+            device="cpu",
+            test_fraction=0.0,
+        )
+        made[task] = train(config, tiny_root, folder / task).checkpoint
+    torch.set_num_threads(threads)
+    return made
+
+
+@pytest.fixture(scope="session")
+def small_slide_here(tmp_path_factory) -> Path:
+    """A small pyramidal synthetic slide with its cells beside it."""
+    from engine.images.synth_slide import write_synthetic_slide
+
+    folder = tmp_path_factory.mktemp("jobs-slide")
+    return write_synthetic_slide(folder / "smear.ome.tif", (768, 768), seed=3).path
+
+
 @pytest.fixture
 def tiny_dataset(tiny_root, tmp_path) -> Path:
     """A copy the test may train into and edit."""
@@ -41,22 +78,36 @@ def one_thread():
 
 
 @pytest.fixture
-def docks(window, tmp_path):
+def settings(tmp_path):
     from PySide6.QtCore import QSettings
 
-    from cervix_gui.jobs.docks import add_job_docks
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
-    settings = QSettings(str(tmp_path / "models.ini"), QSettings.Format.IniFormat)
-    added = add_job_docks(window, settings)
-    yield added
-    added.queue.wait_all()
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The application's main window, as `cervix-gui` opens it."""
+    from cervix_gui.main_window import MainWindow
+
+    main_window = MainWindow(settings=settings)
+    main_window.resize(1200, 800)
+    qtbot.addWidget(main_window)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    yield main_window
+    main_window.jobs.shutdown()
+
+
+@pytest.fixture
+def docks(window):
+    """The window's job queue, Models dock and Jobs dock."""
+    return window.jobs
 
 
 @pytest.fixture
 def opened(window, docks, open_in, tiny_dataset):
     """The tiny dataset open in the window, its models listed."""
-    assert open_in(tiny_dataset)
-    docks.models.refresh()
+    assert open_in(tiny_dataset)  # waits for the models list too
     return tiny_dataset
 
 
