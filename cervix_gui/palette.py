@@ -4,6 +4,7 @@ SIPaKMeD's five classes have fixed colours that read as a scale: normal cells
 cool (green, blue), metaplastic yellow, abnormal warm (orange, red). Other
 schemes get colours spread over the same hue ranges by group, in the scheme's
 order, so a dataset always shows the same colours and abnormal always looks warm.
+A user may choose other colours for classes (a preference), for every palette.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ GROUP_HUES = {
 UNKNOWN_COLOUR = "#9e9e9e"
 NUCLEUS_SATURATION = 0.35  # of the class colour's, for the pale nucleus tint
 
+# The colours the user chose, by class name: application-wide, like the window's
+# other preferences, so palettes made for any dataset use them.
+_chosen_colours: dict[str, QColor] = {}
+
+
+def choose_class_colours(colours: dict[str, QColor]) -> None:
+    """Draw these classes in these colours in palettes made or recoloured from
+    now on; the classes not named go back to their own colours."""
+    _chosen_colours.clear()
+    _chosen_colours.update({name: QColor(c) for name, c in colours.items()})
+
 
 class ClassPalette:
     """The colours of one class scheme's classes, for outlines and the legend."""
@@ -38,15 +50,25 @@ class ClassPalette:
     def __init__(self, scheme: ClassScheme):
         self.scheme = scheme
         self._colours: dict[str, QColor] = {}
+        self.recolour()
+
+    def recolour(self) -> bool:
+        """Take up the colours the user chose since; True when any changed."""
+        colours: dict[str, QColor] = {}
         for group, (first, last) in GROUP_HUES.items():
-            names = [c.name for c in scheme.classes if c.group == group]
+            names = [c.name for c in self.scheme.classes if c.group == group]
             for position, name in enumerate(names):
-                if name in FIXED_COLOURS:
-                    self._colours[name] = QColor(FIXED_COLOURS[name])
-                    continue
-                share = position / (len(names) - 1) if len(names) > 1 else 0.0
-                hue = (first + (last - first) * share) % 360.0
-                self._colours[name] = QColor.fromHsvF(hue / 360.0, 0.80, 0.95)
+                if name in _chosen_colours:
+                    colours[name] = QColor(_chosen_colours[name])
+                elif name in FIXED_COLOURS:
+                    colours[name] = QColor(FIXED_COLOURS[name])
+                else:
+                    share = position / (len(names) - 1) if len(names) > 1 else 0.0
+                    hue = (first + (last - first) * share) % 360.0
+                    colours[name] = QColor.fromHsvF(hue / 360.0, 0.80, 0.95)
+        changed = colours != self._colours
+        self._colours = colours
+        return changed
 
     def colour(self, class_name: str) -> QColor:
         """The class's colour: the cell outline and the legend swatch."""

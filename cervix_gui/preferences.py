@@ -1,6 +1,7 @@
 """The user's preferences, kept in Qt's settings store: the tile cache size, each
-layer's opacity and colours, and the device the models run on; read back with a
-fallback to the default (and a warning) when a stored value makes no sense.
+layer's opacity and colours, the SIPaKMeD class colours, and the device the models
+run on; read back with a fallback to the default (and a warning) when a stored
+value makes no sense.
 
 `install_preferences(window)` applies the stored preferences to a main window and
 adds Edit > Preferences… to it.
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QColor, QKeySequence
 
+from cervix_gui.palette import FIXED_COLOURS, choose_class_colours
 from cervix_gui.viewer.image_viewer import TILE_CACHE_BYTES
 from cervix_gui.viewer.layer_stack import LAYER_COLOURS, LAYER_SPECS
 
@@ -28,12 +31,14 @@ CACHE_MIN_MB = 32  # below this a slide's visible tiles no longer fit
 CACHE_MAX_MB = 16384
 DEVICE_KEY = "models/device"
 DEVICE_DEFAULT = "auto"
-DEVICE_PATTERN = re.compile(r"auto|cpu|cuda:\d+")
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 OPACITY_KEY = "layerOpacity/{name}"
 OPACITY_DEFAULT = 1.0
 COLOUR_KEY = "layerColours/{role}"
 LAYER_NAMES = [spec[0] for spec in LAYER_SPECS]
 COLOUR_DEFAULTS = {role: spec[2].name() for role, spec in LAYER_COLOURS.items()}
+CLASS_COLOUR_KEY = "classColours/{name}"
+CLASS_COLOUR_DEFAULTS = dict(FIXED_COLOURS)  # SIPaKMeD's five classes
 
 
 class Preferences:
@@ -112,8 +117,22 @@ class Preferences:
 
     def layer_colour(self, role: str) -> QColor:
         """The colour of one part of a layer (a role of LAYER_COLOURS)."""
-        key = COLOUR_KEY.format(role=role)
-        default = QColor(COLOUR_DEFAULTS[role])
+        return self._colour(COLOUR_KEY.format(role=role), COLOUR_DEFAULTS[role])
+
+    def set_layer_colour(self, role: str, colour: QColor) -> None:
+        self.settings.setValue(COLOUR_KEY.format(role=role), QColor(colour).name())
+
+    def class_colour(self, class_name: str) -> QColor:
+        """The colour cells of a SIPaKMeD class are drawn in."""
+        key = CLASS_COLOUR_KEY.format(name=class_name)
+        return self._colour(key, CLASS_COLOUR_DEFAULTS[class_name])
+
+    def set_class_colour(self, class_name: str, colour: QColor) -> None:
+        key = CLASS_COLOUR_KEY.format(name=class_name)
+        self.settings.setValue(key, QColor(colour).name())
+
+    def _colour(self, key: str, default_name: str) -> QColor:
+        default = QColor(default_name)
         stored = self._stored(key)
         if stored is None:
             return default
@@ -121,9 +140,6 @@ class Preferences:
         if not colour.isValid():
             return self._fall_back(key, stored, "not a colour", default)
         return colour
-
-    def set_layer_colour(self, role: str, colour: QColor) -> None:
-        self.settings.setValue(COLOUR_KEY.format(role=role), QColor(colour).name())
 
     # -- the models --------------------------------------------------------------
 
@@ -137,12 +153,12 @@ class Preferences:
             return self._fall_back(
                 DEVICE_KEY, stored, 'not "auto", "cpu" or "cuda:N"', DEVICE_DEFAULT
             )
-        return text
+        return "cuda:0" if text == "cuda" else text
 
     def set_device(self, device: str) -> None:
         if not DEVICE_PATTERN.fullmatch(device):
             raise ValueError(f'{device!r} is not "auto", "cpu" or "cuda:N"')
-        self.settings.setValue(DEVICE_KEY, device)
+        self.settings.setValue(DEVICE_KEY, "cuda:0" if device == "cuda" else device)
 
     # -- all of them -------------------------------------------------------------
 
@@ -152,6 +168,7 @@ class Preferences:
             [CACHE_KEY, DEVICE_KEY]
             + [OPACITY_KEY.format(name=name) for name in LAYER_NAMES]
             + [COLOUR_KEY.format(role=role) for role in LAYER_COLOURS]
+            + [CLASS_COLOUR_KEY.format(name=name) for name in CLASS_COLOUR_DEFAULTS]
         )
 
     def reset(self) -> None:
@@ -195,6 +212,20 @@ def apply_preferences(window, preferences: Preferences) -> None:
         viewer.layers[name].setOpacity(preferences.layer_opacity(name))
     for role in LAYER_COLOURS:
         viewer.layers.set_colour(role, preferences.layer_colour(role))
+    choose_class_colours(
+        {name: preferences.class_colour(name) for name in CLASS_COLOUR_DEFAULTS}
+    )
+    palette = getattr(window, "class_palette", None)
+    if palette is not None and palette.recolour():
+        # Redrawn now: the viewer and the legend. The dataset list and the edit
+        # menu's class icons take the colours up when a dataset is next opened.
+        viewer.layers.recolour_classes(palette)
+        legend = getattr(window, "legend", None)
+        if legend is not None:
+            legend.set_palette(palette)
+            record = viewer.record
+            if record is not None:
+                legend.show_counts(Counter(cell.class_name for cell in record.cells))
 
 
 class PreferencesHandle:

@@ -1,26 +1,23 @@
 """The preferences dialog: the viewer's tile cache, each layer's opacity and
-colours, the device the models run on, and the list of recent files; OK, Apply,
-Cancel, and Restore defaults."""
+colours, the class colours, the device the models run on, and the list of recent
+files; OK, Apply, Cancel, and Restore defaults."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QColorDialog,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMessageBox,
     QPushButton,
-    QSlider,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -30,119 +27,32 @@ from PySide6.QtWidgets import (
 from cervix_gui.preferences import (
     CACHE_MAX_MB,
     CACHE_MIN_MB,
+    CLASS_COLOUR_DEFAULTS,
     LAYER_NAMES,
     MEGABYTE,
     Preferences,
     apply_preferences,
 )
+from cervix_gui.preferences_widgets import (
+    ColourButton,
+    OpacityControl,
+    find_gpus,
+    hint,
+    page,
+)
 from cervix_gui.viewer.layer_stack import LAYER_COLOURS, LAYER_SPECS
+from engine.annotations import ClassScheme
 
 log = logging.getLogger(__name__)
 
-HINT_STYLE = "color: #5f6368;"
 LAYER_TITLES = {spec[0]: spec[1] for spec in LAYER_SPECS}
 # What colours the layers without a colour of their own.
 OWN_COLOURING = {
     "image": "its own pixels",
-    "annotations": "class colours",
-    "classification": "class colours",
+    "annotations": "class colours (see Classes)",
+    "classification": "class colours (see Classes)",
     "heatmap": "blue-to-red scale",
 }
-
-
-def find_gpus() -> list[tuple[str, str]]:
-    """(device, description) of each CUDA GPU; empty without one or without torch.
-    Torch is imported here, not at start, because it takes seconds."""
-    try:
-        import torch
-    except ImportError as error:
-        log.warning("PyTorch cannot be imported, so no GPU is offered: %s", error)
-        return []
-    try:
-        if not torch.cuda.is_available():
-            return []
-        gpus = []
-        for index in range(torch.cuda.device_count()):
-            properties = torch.cuda.get_device_properties(index)
-            memory = properties.total_memory / 1024**3
-            gpus.append((f"cuda:{index}", f"{properties.name}, {memory:.0f} GB"))
-        return gpus
-    except RuntimeError as error:  # a driver that does not answer
-        log.warning("The GPUs could not be listed: %s", error)
-        return []
-
-
-def _page(rows: list[tuple[str, QWidget]], *below: QWidget) -> QWidget:
-    """A tab: labelled controls at their natural width, explanations under them."""
-    page = QWidget()
-    form = QFormLayout()
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-    for label, control in rows:
-        form.addRow(label, control)
-    layout = QVBoxLayout(page)
-    layout.addLayout(form)
-    for widget in below:
-        if isinstance(widget, QPushButton):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
-        else:
-            layout.addWidget(widget)
-    layout.addStretch(1)
-    return page
-
-
-def _hint(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet(HINT_STYLE)
-    return label
-
-
-class ColourButton(QPushButton):
-    """A button that shows a colour and lets the user pick another."""
-
-    def __init__(self, colour: QColor, title: str, parent=None):
-        super().__init__(parent)
-        self.title = title
-        self.clicked.connect(self._choose)
-        self.set_colour(colour)
-
-    def set_colour(self, colour: QColor) -> None:
-        self.colour = QColor(colour)
-        swatch = QPixmap(14, 14)
-        swatch.fill(self.colour)
-        self.setIcon(QIcon(swatch))
-        self.setText(self.colour.name())
-        self.setToolTip(f"{self.title}: {self.colour.name()}; click to change")
-
-    def _choose(self) -> None:
-        chosen = QColorDialog.getColor(self.colour, self, self.title)
-        if chosen.isValid():
-            self.set_colour(chosen)
-
-
-class OpacityControl(QWidget):
-    """A slider and a percentage that move together."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 100)
-        self.slider.setMinimumWidth(140)
-        self.percent = QSpinBox()
-        self.percent.setRange(0, 100)
-        self.percent.setSuffix(" %")
-        self.slider.valueChanged.connect(self.percent.setValue)
-        self.percent.valueChanged.connect(self.slider.setValue)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.percent)
-
-    def opacity(self) -> float:
-        return self.percent.value() / 100.0
-
-    def set_opacity(self, opacity: float) -> None:
-        self.percent.setValue(round(opacity * 100))
 
 
 class PreferencesDialog(QDialog):
@@ -160,9 +70,10 @@ class PreferencesDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._viewer_tab(), "Viewer")
         self.tabs.addTab(self._layers_tab(), "Layers")
+        self.tabs.addTab(self._classes_tab(), "Classes")
         self.tabs.addTab(self._models_tab(), "Models")
         self.tabs.addTab(self._recent_tab(), "Recent files")
-        store = _hint(f"Stored in {preferences.settings.fileName()}")
+        store = hint(f"Stored in {preferences.settings.fileName()}")
         store.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox.StandardButton
         self.buttons = QDialogButtonBox(
@@ -189,10 +100,10 @@ class PreferencesDialog(QDialog):
         self.cache_mb.setSuffix(" MB")
         self.cache_mb.setAccelerated(True)
         self.cache_mb.setMinimumWidth(120)
-        self.cache_use = _hint("")
-        return _page(
+        self.cache_use = hint("")
+        return page(
             [("Tile cache:", self.cache_mb)],
-            _hint(
+            hint(
                 "Decoded image tiles kept in memory. More makes moving back over a "
                 "large slide quicker; less leaves memory to other programs. "
                 f"From {CACHE_MIN_MB} MB to {CACHE_MAX_MB // 1024} GB."
@@ -223,13 +134,13 @@ class PreferencesDialog(QDialog):
                 colours.addWidget(button)
                 colours.addSpacing(8)
             if name in OWN_COLOURING:
-                colours.addWidget(_hint(OWN_COLOURING[name]))
+                colours.addWidget(hint(OWN_COLOURING[name]))
             colours.addStretch(1)
             grid.addLayout(colours, row, 2)
         layout = QVBoxLayout(tab)
         layout.addLayout(grid)
         layout.addWidget(
-            _hint(
+            hint(
                 "The opacity each layer starts with. The Layers panel changes it "
                 "for the current session only."
             )
@@ -237,15 +148,33 @@ class PreferencesDialog(QDialog):
         layout.addStretch(1)
         return tab
 
+    def _classes_tab(self) -> QWidget:
+        self.class_buttons: dict[str, ColourButton] = {}
+        scheme = ClassScheme()
+        rows = []
+        for name in CLASS_COLOUR_DEFAULTS:
+            cell_class = scheme.by_name(name)
+            button = ColourButton(QColor(), f"{cell_class.label} cells")
+            self.class_buttons[name] = button
+            rows.append((f"{cell_class.label} ({cell_class.group}):", button))
+        return page(
+            rows,
+            hint(
+                "The colour of each SIPaKMeD class in the annotations, the "
+                "classification and the legend. By default normal cells are cool, "
+                "abnormal ones warm; pick colours you tell apart easily."
+            ),
+        )
+
     def _models_tab(self) -> QWidget:
         self.device = QComboBox()
         self.device.addItem("Automatic: the first GPU, else the CPU", "auto")
         self.device.addItem("CPU", "cpu")
         for device, description in find_gpus():
             self.device.addItem(f"{device} \u2014 {description}", device)
-        return _page(
+        return page(
             [("Run models on:", self.device)],
-            _hint(
+            hint(
                 "Where fine-tuning and inference run unless a job says otherwise. "
                 "Only the GPUs this computer has are listed."
             ),
@@ -258,8 +187,8 @@ class PreferencesDialog(QDialog):
         self.recent_list = QListWidget()
         self.recent_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.recent_list.setMaximumHeight(140)
-        self.recent_note = _hint("")
-        return _page(
+        self.recent_note = hint("")
+        return page(
             [("In File \u25b8 Open recent:", self.recent_count)],
             self.recent_list,
             self.clear_recent,
@@ -276,6 +205,8 @@ class PreferencesDialog(QDialog):
             control.set_opacity(preferences.layer_opacity(name))
         for role, button in self.colour_buttons.items():
             button.set_colour(preferences.layer_colour(role))
+        for name, button in self.class_buttons.items():
+            button.set_colour(preferences.class_colour(name))
         self._select_device(preferences.device())
         self.clear_recent_pending = False
         self._show_recent()
@@ -323,6 +254,10 @@ class PreferencesDialog(QDialog):
         """Show `colour` for a layer's part, as if the user had picked it."""
         self.colour_buttons[role].set_colour(colour)
 
+    def set_class_colour(self, class_name: str, colour: QColor) -> None:
+        """Show `colour` for a class, as if the user had picked it."""
+        self.class_buttons[class_name].set_colour(colour)
+
     def apply(self) -> None:
         """Store what the controls show and make the window follow it."""
         preferences = self.preferences
@@ -331,6 +266,8 @@ class PreferencesDialog(QDialog):
             preferences.set_layer_opacity(name, control.opacity())
         for role, button in self.colour_buttons.items():
             preferences.set_layer_colour(role, button.colour)
+        for name, button in self.class_buttons.items():
+            preferences.set_class_colour(name, button.colour)
         preferences.set_device(self.device.currentData())
         preferences.sync()
         if self.clear_recent_pending and self.recent is not None:
@@ -351,8 +288,9 @@ class PreferencesDialog(QDialog):
         answer = QMessageBox.question(
             self,
             "Restore the defaults",
-            "Set the tile cache, every layer's opacity and colours and the models' "
-            "device back to their defaults now? The list of recent files is kept.",
+            "Set the tile cache, every layer's opacity and colours, the class "
+            "colours and the models' device back to their defaults now? The list "
+            "of recent files is kept.",
             QMessageBox.StandardButton.RestoreDefaults
             | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,

@@ -147,6 +147,15 @@ class LayerStack:
             "" if classified else "These cells were not classified: run the classifier."
         )
 
+    def recolour_classes(self, palette: ClassPalette) -> None:
+        """Redraw the cells coloured by class in `palette`'s colours."""
+        annotations = self.layers["annotations"]
+        if annotations.outlines is not None:
+            annotations.set_style(annotation_style(annotations.outlines, palette))
+        classes = self.layers["classification"]
+        if classes.outlines is not None:
+            classes.set_style(classification_style(classes.outlines, palette))
+
     def show_raster(
         self, name: str, path: Path | None, reason: str = "", shown_size=None
     ) -> None:

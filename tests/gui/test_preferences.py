@@ -14,15 +14,16 @@ from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from cervix_gui import preferences_dialog
+from cervix_gui.palette import FIXED_COLOURS, choose_class_colours
 from cervix_gui.preferences import (
     CACHE_DEFAULT_MB,
     MEGABYTE,
     default_device,
     install_preferences,
 )
-from cervix_gui.preferences_dialog import find_gpus
+from cervix_gui.preferences_widgets import find_gpus
 from cervix_gui.viewer.layer_stack import LAYER_COLOURS
-from tests.gui.conftest import wait_until_idle
+from tests.gui.conftest import drawn_outlines, wait_until_idle
 
 Buttons = QDialogButtonBox.StandardButton
 GPUS = [("cuda:0", "Test GPU, 24 GB")]
@@ -39,6 +40,13 @@ def gpus(monkeypatch):
     found = list(GPUS)
     monkeypatch.setattr(preferences_dialog, "find_gpus", lambda: found)
     return found
+
+
+@pytest.fixture(autouse=True)
+def own_class_colours():
+    """Class colours are application-wide: give later tests their own back."""
+    yield
+    choose_class_colours({})
 
 
 @pytest.fixture
@@ -76,10 +84,13 @@ def test_ok_applies_every_preference_now_and_in_the_next_window(
     dialog.opacities["heatmap"].percent.setValue(25)
     dialog.set_layer_colour("instances", QColor("#ff00ff"))
     dialog.set_layer_colour("mask-cells", QColor("#ffaa00"))
+    dialog.set_class_colour("parabasal", QColor("#000080"))
     dialog.device.setCurrentIndex(dialog.device.findData("cuda:0"))
     press(dialog, Buttons.Ok, qtbot)
 
     assert not dialog.isVisible()
+    assert {cell.colour.name() for cell in drawn_outlines(window)} == {"#000080"}
+    assert window.class_palette.colour("parabasal") == QColor("#000080")
     layers = window.viewer.layers
     assert window.viewer.cache.stats().max_bytes == 512 * MEGABYTE
     assert layers["instances"].opacity() == pytest.approx(0.40)
@@ -88,7 +99,12 @@ def test_ok_applies_every_preference_now_and_in_the_next_window(
     assert layers["instances"].style.colour(0) == QColor("#ff00ff")
     assert layers["mask"].provider.mask_colours[0] == (255, 170, 0)
     text = settings_path.read_text()
-    for line in ("tileCacheMB=512", "device=cuda:0", "instances=#ff00ff"):
+    for line in (
+        "tileCacheMB=512",
+        "device=cuda:0",
+        "instances=#ff00ff",
+        "parabasal=#000080",
+    ):
         assert line in text
     stored = QSettings(str(settings_path), QSettings.Format.IniFormat)
     assert default_device(stored) == "cuda:0"
@@ -99,6 +115,13 @@ def test_ok_applies_every_preference_now_and_in_the_next_window(
     assert again.layers_dock.rows["heatmap"].slider.value() == 25
     assert again.viewer.layers.colours["mask-cells"] == QColor("#ffaa00")
     assert again_handle.open().device.currentData() == "cuda:0"
+    choose_class_colours({})  # as in a new process: only the store remembers
+    again, _ = make_window()
+    again.show()  # a hidden window never draws, so never finishes its tiles
+    again.open_path(predicted_dataset)
+    qtbot.waitUntil(lambda: again.class_palette is not None)
+    wait_until_idle(again, qtbot)
+    assert again.class_palette.colour("parabasal") == QColor("#000080")
 
 
 def test_cancel_changes_nothing(make_window, qtbot, settings_path):
@@ -148,6 +171,8 @@ def test_restore_defaults_resets_every_preference_once_confirmed(
     assert dialog.cache_mb.value() == CACHE_DEFAULT_MB
     assert dialog.device.currentData() == "auto"
     assert default_device(handle.preferences.settings) == "auto"
+    parabasal = dialog.class_buttons["parabasal"].colour
+    assert parabasal == QColor(FIXED_COLOURS["parabasal"])
 
 
 def test_nonsense_in_the_settings_file_falls_back_to_the_defaults(
@@ -205,9 +230,10 @@ def test_preferences_is_in_the_edit_menu_with_its_shortcut(make_window):
     assert QKeySequence("Ctrl+,") in handle.action.shortcuts()
     handle.action.trigger()
     assert handle.dialog.isVisible()
-    assert [handle.dialog.tabs.tabText(i) for i in range(4)] == [
+    assert [handle.dialog.tabs.tabText(i) for i in range(5)] == [
         "Viewer",
         "Layers",
+        "Classes",
         "Models",
         "Recent files",
     ]
