@@ -49,8 +49,8 @@ LAYER_TITLES = {spec[0]: spec[1] for spec in LAYER_SPECS}
 # What colours the layers without a colour of their own.
 OWN_COLOURING = {
     "image": "its own pixels",
-    "annotations": "class colours (see Classes)",
-    "classification": "class colours (see Classes)",
+    "annotations": "by class (see Classes)",
+    "classification": "by class (see Classes)",
     "heatmap": "blue-to-red scale",
 }
 
@@ -134,7 +134,9 @@ class PreferencesDialog(QDialog):
                 colours.addWidget(button)
                 colours.addSpacing(8)
             if name in OWN_COLOURING:
-                colours.addWidget(hint(OWN_COLOURING[name]))
+                colouring = hint(OWN_COLOURING[name])
+                colouring.setWordWrap(False)
+                colours.addWidget(colouring)
             colours.addStretch(1)
             grid.addLayout(colours, row, 2)
         layout = QVBoxLayout(tab)
