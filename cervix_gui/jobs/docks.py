@@ -37,14 +37,15 @@ def add_job_docks(window, settings=None) -> JobDocks:
     models = ModelsDock(window, queue, settings)
     jobs = JobsPanel(queue)
     right = Qt.DockWidgetArea.RightDockWidgetArea
-    models_dock = window._dock("Models", "modelsDock", models, right)
-    jobs_dock = window._dock("Jobs", "jobsDock", jobs, right)
-    # Tabbed with the cell inspector: a third dock stacked in the right column
-    # would add its minimum height to the window's and no longer fit a small
-    # screen (or an 800x500 screenshot).
+    # Tabbed with the cell inspector: a dock stacked in the right column would
+    # add its minimum height to the window's. Each is tabbed as soon as it is
+    # added: a window not yet shown keeps the minimum its layout had with the
+    # docks stacked, and a resize before show() would be held to it.
     inspector = getattr(window, "inspector_dock", None)
+    models_dock = window._dock("Models", "modelsDock", models, right)
     if inspector is not None:
         window.tabifyDockWidget(inspector, models_dock)
+    jobs_dock = window._dock("Jobs", "jobsDock", jobs, right)
     window.tabifyDockWidget(models_dock, jobs_dock)
     (inspector or models_dock).raise_()
     menu = window.menuBar().addMenu("&Models")

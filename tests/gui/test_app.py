@@ -132,3 +132,17 @@ def test_window_without_a_display_says_so(small_dataset):
     assert "no display" in done.stderr
     assert "--screenshot" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_window_sized_before_it_is_shown_keeps_that_size(qtbot):
+    from cervix_gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(800, 500)  # as --screenshot does, before show()
+
+    assert (window.width(), window.height()) == (800, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    assert (window.width(), window.height()) == (800, 500)
+    assert window.minimumSizeHint().height() < 500  # the Models and Jobs docks too

@@ -3,6 +3,9 @@ folder cannot be opened."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -153,3 +156,47 @@ def test_a_sample_that_cannot_be_drawn_is_explained(window, qtbot, monkeypatch):
     assert "Permission denied" in text and "CERVIX_DATA_DIR" in text
     assert window.dataset is None
     assert window.open_sample_action.isEnabled()
+
+
+WINDOW_WITHOUT_TORCH = """
+import sys, time
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from cervix_gui.main_window import MainWindow
+window = MainWindow()
+window.show()
+window.open_path(Path(sys.argv[1]))
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and (window.busy() or window.dataset is None):
+    app.processEvents()
+    time.sleep(0.01)
+docked = window.jobs.models_dock.toggleViewAction().isChecked()
+print(window.dataset is not None, "torch" in sys.modules, docked)
+window.close()
+"""
+
+
+def test_the_window_opens_a_dataset_without_importing_torch(small_dataset, tmp_path):
+    environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    environment["XDG_CONFIG_HOME"] = str(tmp_path)  # no user's added models
+    done = subprocess.run(
+        [sys.executable, "-c", WINDOW_WITHOUT_TORCH, str(small_dataset)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    opened, torch_imported, models_dock = done.stdout.split()
+    assert opened == "True"
+    assert torch_imported == "False"  # torch loads when a model is first needed
+    assert models_dock == "True"
+
+
+def test_the_models_and_jobs_docks_are_in_the_window(window, open_in, small_dataset):
+    open_in(small_dataset)
+    titles = [action.text().replace("&", "") for action in window.menuBar().actions()]
+    assert "Models" in titles
+    assert window.jobs.models.card.text().startswith("No models yet")
+    assert window.settings is window.recent.settings
