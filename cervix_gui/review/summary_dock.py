@@ -1,6 +1,7 @@
-"""The review summary of the shown image, or of the dataset or slide: cells per
-predicted and per reviewed class, unreviewed and confirmed abnormal cells, as a
-table and a bar chart, exported as CSV or as a PDF report."""
+"""The review summary of the shown image, the selected images, or the dataset or
+slide: cells per predicted and per reviewed class, and per image the cells still
+to review and the abnormal cells confirmed, as tables and a bar chart, exported
+as CSV or as a PDF report."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import logging
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -35,6 +37,24 @@ SCOPES = (
 )
 PREDICTED_COLOUR = (120, 144, 156)
 REVIEWED_COLOUR = (214, 39, 40)
+IMAGE_COLUMNS = [
+    "Image",
+    "Cells",
+    "To review",
+    "Accepted",
+    "Corrected",
+    "Rejected",
+    "Abnormal",
+]
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setMinimumHeight(40)
+    return table
 
 
 class ReviewSummaryDock(QWidget):
@@ -53,14 +73,16 @@ class ReviewSummaryDock(QWidget):
         self.pdf_button = QPushButton("Export PDF report\u2026")
         self.totals = QLabel()
         self.totals.setWordWrap(True)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Class", "Predicted", "Reviewed"])
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = _table(["Class", "Predicted", "Reviewed"])
+        self.images_table = _table(IMAGE_COLUMNS)
+        self.images_table.setToolTip("Double-click an image to show it")
+        self.images_table.horizontalHeaderItem(6).setToolTip(
+            "Abnormal cells a reviewer confirmed (accepted or corrected)"
+        )
         self.chart = pg.PlotWidget(background="w")
         self.chart.setMinimumHeight(60)
-        self.table.setMinimumHeight(40)
         self.chart.setLabel("left", "cells")
+        self.chart.getAxis("bottom").setHeight(44)  # two lines of class names
         self.chart.addLegend(offset=(-10, 10))
         buttons = QHBoxLayout()
         for widget in (
@@ -73,8 +95,13 @@ class ReviewSummaryDock(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.totals)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.chart, 1)
+        self.parts = QSplitter(Qt.Orientation.Horizontal)
+        for widget in (self.table, self.images_table, self.chart):
+            self.parts.addWidget(widget)
+        self.parts.setStretchFactor(2, 1)
+        self._fitted = False
+        layout.addWidget(self.parts, 1)
+        self.images_table.cellDoubleClicked.connect(self._show_image)
         self.scope.currentIndexChanged.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.csv_button.clicked.connect(self.export_csv)
@@ -125,6 +152,7 @@ class ReviewSummaryDock(QWidget):
         self.chart.clear()
         if not has:
             self.table.setRowCount(0)
+            self.images_table.setRowCount(0)
             self.totals.setText("Open a dataset or a slide with predictions.")
             return
         total = summary.total
@@ -140,6 +168,22 @@ class ReviewSummaryDock(QWidget):
             values = (name, total.predicted.get(name, 0), total.reviewed.get(name, 0))
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(str(value)))
+        self.table.resizeColumnsToContents()
+        self.images_table.setRowCount(len(summary.images))
+        for row, counts in enumerate(summary.images):
+            values = (
+                counts.image_key,
+                counts.cells,
+                counts.unreviewed,
+                counts.accepted,
+                counts.corrected,
+                counts.rejected,
+                counts.confirmed_abnormal,
+            )
+            for column, value in enumerate(values):
+                self.images_table.setItem(row, column, QTableWidgetItem(str(value)))
+        self.images_table.resizeColumnsToContents()
+        self._fit_tables()
         positions = list(range(len(names)))
         self.chart.addItem(
             pg.BarGraphItem(
@@ -160,7 +204,31 @@ class ReviewSummaryDock(QWidget):
             )
         )
         axis = self.chart.getAxis("bottom")
-        axis.setTicks([list(zip(positions, names, strict=True))])
+        # Long names break at their hyphen, so five classes fit a narrow chart.
+        labels = [name.replace("-", "-\n", 1) for name in names]
+        axis.setTicks([list(zip(positions, labels, strict=True))])
+
+    def _fit_tables(self) -> None:
+        """The first time there are counts, the tables get about the width of
+        their columns; later the reviewer's split stays."""
+        if self._fitted or not self.isVisible():
+            return
+        self._fitted = True
+        widths = []
+        for table in (self.table, self.images_table):
+            columns = sum(table.columnWidth(c) for c in range(table.columnCount()))
+            frame = (
+                2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+            )
+            widths.append(columns + frame)
+        # The splitter shares its width in these proportions: the chart keeps
+        # room for the class names under its bars.
+        self.parts.setSizes([*widths, int(0.8 * sum(widths))])
+
+    def _show_image(self, row: int, _column: int) -> None:
+        item = self.images_table.item(row, 0)
+        if item is not None and self.window.dataset is not None:
+            self.window.show_image(item.text())
 
     def _ask_path(self, title: str, suffix: str, kind: str) -> Path | None:
         default = Path.home() / f"{self.summary.name}-review.{suffix}"

@@ -1,9 +1,10 @@
 """The review on a real model's run: a tiny CNN trained on the synthetic sample
 classified its cells (see `model_run_root`); the gallery in the main window ranks
 them by the stored probabilities, keyboard triage is saved with Ctrl+S and read
-back by reopening the dataset, the summary is exported as CSV and PDF, and the
-training queue starts where the model is
-least sure or contradicts the annotation."""
+back by reopening the dataset, the summary is exported as CSV and PDF, the
+training queue starts where the model is least sure or contradicts the
+annotation, and a click where a cell's outline was deleted proposes the run's
+outline of it (a classifier run keeps the outlines it classified)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import csv
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from engine.annotations import Dataset, ReviewState
+from engine.annotations import Dataset, Origin, ReviewState
 from engine.predictions import PredictionStore
-from tests.gui.review.conftest import MODEL_RUN
+from tests.gui.review.conftest import MODEL_RUN, click_image
 
 ABNORMAL = ("koilocytotic", "dyskeratotic")
 
@@ -161,4 +162,67 @@ def test_the_training_queue_starts_where_the_real_model_is_least_sure(
     _key(qtbot, gallery, Qt.Key.Key_N)
     assert window.current_record().key == queue[1].image_key
     assert window.viewer.selection.cells == (queue[1].annotation_index,)
+    idle()
+
+
+def _lone_point(image):
+    """A cell of `image` and a point inside it that no other cell covers."""
+    from shapely.geometry import Polygon
+    from shapely.ops import unary_union
+
+    for cell in image.cells:
+        others = unary_union(
+            [Polygon(other.cytoplasm) for other in image.cells if other is not cell]
+        )
+        alone = Polygon(cell.cytoplasm).buffer(0).difference(others.buffer(1.0))
+        if alone.area > 4.0:
+            point = alone.representative_point()
+            return cell, (point.x, point.y)
+    return None, None
+
+
+def test_a_click_where_a_cell_was_deleted_proposes_the_runs_outline(
+    window, open_in, model_dataset, qtbot, idle
+):
+    from engine.annotations.edits import DeleteCell
+
+    stored = _stored_cells(model_dataset)
+    assert open_in(model_dataset)
+    dataset = window.dataset
+    image, cell, point = None, None, None
+    for candidate in dataset.images:
+        cell, point = _lone_point(candidate)
+        if cell is not None:
+            image = candidate
+            break
+    assert image is not None, "some cell has a part no other cell covers"
+    window.show_image(image.key)
+    # The window measures the cells it shows; a measuring of the cells before
+    # the deletion that ends after it is not this test's subject.
+    idle()
+    session = window.editing.session
+    assert session.do(DeleteCell.of(image, cell.index))
+    assert session.save_all().ok  # the cell is gone from the annotations
+    where = QPointF(*point)
+    qtbot.waitUntil(lambda: window.viewer.cell_at(where) is None, timeout=5000)
+    idle()
+
+    window.review.use_assist()
+    tool = window.review.assist
+    click_image(qtbot, window, *point)
+    assert tool.proposal is not None, window.status.currentMessage()
+    probabilities = stored[(image.key, tool.proposal.predicted_id)]
+    assert tool.proposal.probabilities == pytest.approx(probabilities)
+    window.activateWindow()
+    window.viewer.view.setFocus()
+    qtbot.keyClick(window.viewer.view, Qt.Key.Key_Return)
+    assert session.save_all().ok
+
+    added = Dataset.open(model_dataset).image(image.key).cells[-1]
+    assert added.origin is Origin.MODEL
+    assert added.review_state is ReviewState.ACCEPTED
+    assert added.class_name == max(probabilities, key=probabilities.get)
+    assert np.allclose(
+        added.cytoplasm.mean(axis=0), cell.cytoplasm.mean(axis=0), atol=1
+    )
     idle()

@@ -60,6 +60,12 @@ def test_decisions_on_a_slide_are_undoable(window, open_in, tmp_path, qtbot, idl
     assert decided[2].review_state is ReviewState.ACCEPTED
     assert decided[2].class_name == "dyskeratotic"
     assert [c.predicted_id for c in gallery.model.candidates] == [3]
+    # The slide's summary counts them.
+    qtbot.waitUntil(lambda: "1 rejected" in review.summary.totals.text(), timeout=5000)
+    assert "smear.ome.tif: 3 cells, 1 unreviewed, 1 accepted" in (
+        review.summary.totals.text()
+    )
+    assert "1 confirmed abnormal" in review.summary.totals.text()
 
     # Ctrl+Z in the window takes the last decision back, on disk too.
     qtbot.keyClick(

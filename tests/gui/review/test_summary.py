@@ -83,3 +83,27 @@ def test_a_cancelled_export_writes_nothing(
     assert dock.export_pdf() is None
     assert not list(tmp_path.rglob("*.csv"))
     idle()  # the window's measuring ends before it closes
+
+
+def test_per_image_rows_and_the_selected_images(
+    idle, window, open_in, reviewed_dataset, qtbot
+):
+    open_in(reviewed_dataset)
+    dock = window.review.summary
+    qtbot.waitUntil(lambda: dock.summary is not None, timeout=10000)
+    rows = {
+        dock.images_table.item(row, 0).text(): dock.images_table.item(row, 2).text()
+        for row in range(dock.images_table.rowCount())
+    }
+    assert rows["im_Parabasal/001"] == "3", "three cells still to review"
+    assert rows["im_Parabasal/002"] == "2", "its cell and the model's extra one"
+
+    dock.scope.setCurrentIndex(dock.scope.findData("selected"))
+    window.browser.select_images(["im_Metaplastic/001", "im_Koilocytotic/002"])
+    qtbot.waitUntil(lambda: dock.images_table.rowCount() == 2, timeout=5000)
+    assert "4 cells, 4 unreviewed" in dock.totals.text()
+
+    # A double-click on an image's row shows it.
+    dock.images_table.cellDoubleClicked.emit(1, 0)
+    assert window.current_record().key == dock.images_table.item(1, 0).text()
+    idle()
