@@ -1,10 +1,22 @@
 """How much of the models' own speed the inference pipeline keeps, and how much
 memory it needs for whole slides of growing size.
 
-Efficiency: for each small model, the raw throughput is the predictor alone on
-tiles (or cell crops) already in memory; the pipeline's is end to end on a
-synthetic slide: reading through the image source, batching, merging cells,
-writing the store and the mask pyramid. Efficiency is pipeline over raw.
+Efficiency compares two timings of the same predictor object, with the same
+batch size and the same torch thread count, in the same process:
+- raw: the predictor's own `predict_crops` (classifier) or `predict_tiles`
+  (U-Net, Mask R-CNN) on uint8 arrays already in memory: exactly the cell
+  crops (input size, e.g. 64x64x3) or tiles (e.g. 128x128x3) the pipeline
+  feeds it, in batches of the same size. It includes what the predictor does
+  itself (normalisation, the model, softmax or sigmoid, Mask R-CNN's
+  post-processing), and nothing else.
+- pipeline: `InferencePipeline.run` end to end on a synthetic JPEG-tiled
+  OME-TIFF slide: opening it, reading and decoding its tiles, cutting and
+  resizing crops or tiles, batching, merging cells across tile borders,
+  tracing outlines, writing the cells file, the mask pyramid and run.json.
+Efficiency is the pipeline's cells (or tiles) per second over the raw ones.
+The two alternate, after one untimed warm-up each; the median of the repeats
+is reported, with the machine's load average, since other work on a shared
+machine comes and goes.
 
 Memory: each slide size runs in a fresh process (the U-Net, its mask pyramid
 and its cells), which reports its resident memory before the run and its peak.
@@ -18,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -205,9 +219,7 @@ def efficiency_row(
                 read_tile(source, grid.scale, t.x, t.y, t.size) for t in grid.tiles
             ]
             job = ImageJob(slide.name, slide)
-    # Other work on a shared machine comes and goes: alternate the two
-    # measurements and keep the best of each.
-    raw, pipe, summaries = [], [], []
+    raw, pipe, summaries, loads = [], [], [], [os.getloadavg()[0]]
     store = PredictionStore(work / f"store-{task}")
 
     def run_pipeline():
@@ -220,11 +232,15 @@ def efficiency_row(
     for _ in range(repeats):
         raw.append(raw_times(predictor, items, BATCH[task]))
         pipe.append(timed(run_pipeline))
+        loads.append(os.getloadavg()[0])
     count = len(items)
     done = summaries[0].cells if task == "classifier" else summaries[0].tiles
     assert done == count, (done, count)
-    raw_wall, raw_cpu = (min(times) for times in zip(*raw, strict=True))
-    pipe_wall, pipe_cpu = (min(times) for times in zip(*pipe, strict=True))
+    raw_wall, raw_cpu = (statistics.median(times) for times in zip(*raw, strict=True))
+    pipe_wall, pipe_cpu = (
+        statistics.median(times) for times in zip(*pipe, strict=True)
+    )
+    ratios = sorted(r[0] / p[0] for r, p in zip(raw, pipe, strict=True))
     return {
         "model": f"{task} {predictor.card.arch}"
         + (" (random weights)" if "untrained" in str(checkpoint) else ""),
@@ -234,6 +250,8 @@ def efficiency_row(
         "pipeline": count / pipe_wall,
         "wall": raw_wall / pipe_wall,
         "cpu": raw_cpu / pipe_cpu,
+        "range": (ratios[0], ratios[-1]),
+        "load": statistics.mean(loads),
     }
 
 
@@ -294,7 +312,7 @@ def main() -> int:
     parser.add_argument("--models", type=Path, help="folder to train models into")
     parser.add_argument("--slide-size", type=int, default=3072)
     parser.add_argument(
-        "--repeats", type=int, default=2, help="efficiency runs, the best kept"
+        "--repeats", type=int, default=5, help="efficiency runs, the median kept"
     )
     parser.add_argument(
         "--sizes",
@@ -346,7 +364,8 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
     )
     print(
         f"{'model':<32} {'unit':>5} {'count':>6} {'raw/s':>8} "
-        f"{'pipeline/s':>10} {'wall eff.':>9} {'CPU eff.':>9}"
+        f"{'pipeline/s':>10} {'wall eff.':>9} {'min-max':>9} {'CPU eff.':>9} "
+        f"{'load':>5}"
     )
     runs = [(task, models[task]) for task in ("classifier", "unet", "maskrcnn")]
     runs.insert(1, ("classifier", untrained_classifier(work, models["classifier"])))
@@ -356,7 +375,9 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
         print(
             f"{row['model']:<32} {row['unit']:>5} {row['count']:>6} "
             f"{row['raw']:>8.2f} {row['pipeline']:>10.2f} "
-            f"{row['wall']:>9.0%} {row['cpu']:>9.0%}",
+            f"{row['wall']:>9.0%} "
+            f"{row['range'][0]:>4.0%}-{row['range'][1]:<4.0%} {row['cpu']:>9.0%} "
+            f"{row['load']:>5.1f}",
             flush=True,
         )
 

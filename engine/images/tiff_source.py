@@ -24,6 +24,7 @@ from engine.images.errors import (
     UnsupportedImageError,
 )
 from engine.images.source import DEFAULT_TILE_SIZE, ImageSource, Level, to_rgb
+from engine.images.tiff_tiles import open_direct_levels
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class TiffSource(ImageSource):
         self._store = series.aszarr(multiscales=True)
         group = zarr.open_group(self._store, mode="r")
         self._arrays = [group[str(index)] for index in range(len(series.levels))]
+        self._direct, self._direct_file = open_direct_levels(self.path, series)
         base_width = series.levels[0].shape[series.axes.index("X")]
         self._levels = []
         for level_series in series.levels:
@@ -192,6 +194,17 @@ class TiffSource(ImageSource):
     def _read_inside(
         self, level: int, x: int, y: int, width: int, height: int
     ) -> np.ndarray:
+        direct = self._direct[level]
+        if direct is not None:
+            try:
+                pixels = direct.read(x, y, width, height)
+            except READ_ERRORS as error:
+                raise CorruptImageError(
+                    f"cannot decode level {level} at x={x} y={y}: {error}",
+                    self.path,
+                    "the file may be damaged; copy or export it again",
+                ) from error
+            return to_rgb(pixels, self.path)
         selection = []
         for axis in self._axes:
             if axis == "Y":
@@ -216,6 +229,8 @@ class TiffSource(ImageSource):
         return to_rgb(pixels, self.path)
 
     def _close(self) -> None:
+        if self._direct_file is not None:
+            self._direct_file.close()
         self._store.close()
         self._tiff.close()
 

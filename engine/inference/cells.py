@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import cv2
@@ -21,7 +21,9 @@ from engine.images import CachedTileReader, ImageSource
 from engine.inference.crops import CropWindow, crop_window, read_cell_crop
 from engine.inference.gradcam import GradCam, map_in_image
 from engine.inference.merge import MergedCell
+from engine.inference.nucleus import cell_pixels, stain_nucleus_mask
 from engine.inference.predictors import ClassifierPredictor
+from engine.inference.prefetch import reader_executor
 from engine.inference.segmentation import UnetBand
 from engine.inference.tiling import TileGrid
 from engine.models import ModelCard
@@ -97,6 +99,28 @@ def unet_nucleus(
     return traced(inside, left, top, unet.grid)
 
 
+def stain_nucleus(
+    source: ImageSource,
+    cytoplasm: np.ndarray,
+    reader: CachedTileReader | None = None,
+) -> np.ndarray | None:
+    """The level-0 outline of the darkest-stained piece inside a cell with
+    level-0 outline `cytoplasm`, read from the image: the nucleus when no U-Net
+    gives one. None when the cell shows none; else it lies inside the cell."""
+    found = cell_pixels(source, cytoplasm, reader)
+    if found is None:
+        return None
+    pixels, cell, (x0, y0), downsample = found
+    nucleus = stain_nucleus_mask(pixels, cell)
+    if nucleus is None:
+        return None
+    outline = trace_outline(nucleus)
+    if outline is None:
+        return None
+    vertices = pixel_edge_outline(outline.vertices) * downsample + (x0, y0)
+    return fit_inside(np.round(vertices, 2), np.round(cytoplasm, 2))
+
+
 def predicted_cell(
     merged: MergedCell,
     grid: TileGrid,
@@ -104,9 +128,12 @@ def predicted_cell(
     unet: UnetBand | None = None,
     label_names: list[str] | None = None,
     source: str = "maskrcnn",
+    image: ImageSource | None = None,
+    reader: CachedTileReader | None = None,
 ) -> PredictedCell | None:
     """A merged cell as a PredictedCell in level-0 pixels; None when its mask
-    holds no area. The nucleus is the U-Net's nucleus inside the cell."""
+    holds no area. The nucleus is the U-Net's nucleus inside the cell; without
+    a U-Net, the darkest-stained piece of the cell in `image`, when given."""
     mask, x0, y0 = merged.mask()
     cytoplasm = traced(mask, x0, y0, grid)
     if cytoplasm is None:
@@ -116,6 +143,8 @@ def predicted_cell(
         found = unet_nucleus(unet, mask, x0, y0, grid)
         if found is not None:
             nucleus = fit_inside(np.round(found, 2), np.round(cytoplasm, 2))
+    elif image is not None:
+        nucleus = stain_nucleus(image, cytoplasm, reader)
     label = None
     if label_names and label_names != ["cell"] and 0 <= merged.label < len(label_names):
         label = label_names[merged.label]
@@ -146,7 +175,8 @@ class ClassifiedCell:
 
 class CellClassifier:
     """Classifies cells in batches; their crops are read by threads as soon as the
-    cells arrive, so reading overlaps the models' work."""
+    cells arrive, so reading overlaps the models' work (or, with no reader
+    threads, on arrival, between the models' batches)."""
 
     def __init__(
         self,
@@ -165,7 +195,7 @@ class CellClassifier:
         self.batch_size = max(1, batch_size)
         self._pending: deque[tuple[PredictedCell, CropWindow, Future | None]] = deque()
         self._executor = (
-            ThreadPoolExecutor(reader_threads, thread_name_prefix="cell-crops")
+            reader_executor(reader_threads, "cell-crops")
             if predictor is not None
             else None
         )

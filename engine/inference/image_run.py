@@ -2,12 +2,13 @@
 the cells, mask and Grad-CAM map streamed into the prediction store.
 
 The image is read through its source, a few batches of tiles ahead of the
-models. The model that outlines cells (Mask R-CNN, else the U-Net) leads;
+models (by reader threads where the models leave cores spare, else between
+batches). The model that outlines cells (Mask R-CNN, else the U-Net) leads;
 after each of its batches the cells no later tile can touch are finished:
-outlined, given the U-Net's nucleus, classified in batches, written. The
-U-Net keeps level with the leader, and its mask leaves memory as strips of
-rows once no cell above them is open. Memory holds a band of tiles, not
-the image.
+outlined, given a nucleus (the U-Net's, else the cell's darkest stain),
+classified in batches, written. The U-Net keeps level with the leader, and its
+mask leaves memory as strips of rows once no cell above them is open. Memory
+holds a band of tiles, not the image.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class ImageRun:
             crops=pipeline.classifier is not None,
         )
         threads = pipeline.reader_threads
+        if threads is None:
+            device = getattr(pipeline.predictors[0], "device", None)
+            threads = reader_threads(device)
         if self.unet:
             self.unet_run = TiledModelRun(
                 self.unet_grid,
@@ -102,7 +106,7 @@ class ImageRun:
             pipeline.classifier,
             gradcam=pipeline.gradcam_maker(),
             batch_size=pipeline.batch_size_for(pipeline.classifier),
-            reader_threads=threads or reader_threads(),
+            reader_threads=threads,
             reader=self.reader,
         )
         if self.leader is None:
@@ -233,6 +237,8 @@ class ImageRun:
                 unet=self.band,
                 label_names=getattr(self.maskrcnn, "classes", None),
                 source="maskrcnn" if self.maskrcnn else "unet",
+                image=self.source,
+                reader=self.reader,
             )
             if cell is not None:
                 cells.append(cell)
