@@ -1,6 +1,6 @@
 """Model-assisted outlines: a click inside a cell nobody outlined shows the run's
-outline of it (the run the test wrote, see conftest.py); Enter adds it, Esc
-drops it."""
+outline of it (the run the test wrote, see conftest.py), or else the U-Net
+mask's region around the click; Enter adds it, Esc drops it."""
 
 from __future__ import annotations
 
@@ -64,3 +64,34 @@ def test_escape_drops_the_proposal(idle, window, open_in, reviewed_dataset, qtbo
     assert len(window.viewer.record.cells) == cells_before
     assert not window.editing.session.has_unsaved()
     idle()  # the window's measuring ends before it closes
+
+
+def test_without_an_instance_the_unet_region_is_proposed(
+    idle, window, open_in, reviewed_dataset, qtbot, image_size
+):
+    import cv2
+    import numpy as np
+
+    from engine.predictions import PredictionStore
+    from tests.gui.review.conftest import RUN
+
+    key, centre, radius = "im_Parabasal/002", (250, 60), 20
+    width, height = image_size
+    cells, nuclei = (np.zeros((height, width), np.float32) for _ in range(2))
+    cv2.circle(cells, centre, radius, 1.0, -1)
+    cv2.circle(nuclei, centre, 6, 1.0, -1)
+    mask = np.stack([cells, nuclei], axis=-1)
+    PredictionStore.for_dataset(reviewed_dataset).save_mask(RUN, key, mask)
+    tool = _assist(window, open_in, reviewed_dataset, key)
+
+    click_image(qtbot, window, centre[0] + 8, centre[1] + 3)
+    assert tool.proposal is not None and tool.proposal.source == "unet"
+    assert tool.proposal.nucleus is not None
+    _key(qtbot, window, Qt.Key.Key_Return)
+    added = window.viewer.record.cells[-1]
+    assert added.origin is Origin.MODEL
+    assert added.class_name == "parabasal", "no class from a mask: the folder's"
+    assert np.allclose(added.cytoplasm.mean(axis=0), centre, atol=1.5)
+    span = added.cytoplasm.max(axis=0) - added.cytoplasm.min(axis=0)
+    assert np.allclose(span, 2 * radius, atol=2)
+    idle()
