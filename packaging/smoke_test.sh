@@ -6,16 +6,22 @@
 #     opens it offscreen and writes a screenshot, exiting 0;
 #   - it starts on that sample three more times; the median start-up time to
 #     the written screenshot is printed;
-#   - the bundled `cervix` draws a dataset, trains the tiny classifier for one
-#     step and predicts with it (the lazily imported torch, timm and
-#     albumentations code paths).
+#   - the bundled `cervix` draws a dataset, trains the three small models for
+#     one step each and predicts with them (the lazily imported torch,
+#     torchvision's operators, timm, segmentation-models-pytorch and
+#     albumentations).
+# SMOKE_KEEP=1 keeps the scratch folder, screenshots included, to look at.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 APP=${1:-$ROOT/dist/cervix-studio}
 APP=$(cd "$APP" && pwd)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/cervix-smoke.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
+if [ -n "${SMOKE_KEEP:-}" ]; then
+    echo "scratch folder (kept): $SCRATCH"
+else
+    trap 'rm -rf "$SCRATCH"' EXIT
+fi
 
 fail() {
     echo "smoke test FAILED: $*" >&2
@@ -87,13 +93,21 @@ run "$APP/cervix" synth "$SCRATCH/synth" --images-per-class 3 --seed 3 ||
 [ -d "$SCRATCH/synth/im_Parabasal" ] || fail "cervix synth drew no SIPaKMeD folders"
 run "$APP/cervix" info "$SCRATCH/synth/im_Parabasal/im_Parabasal/001.bmp" ||
     fail "cervix info exited with status $?"
-run "$APP/cervix" train classifier --data "$SCRATCH/synth" --arch tiny-cnn \
-    --out "$SCRATCH/run" --epochs 1 --max-steps 1 --batch-size 4 --workers 0 \
-    --device cpu --pretrained none ||
-    fail "cervix train exited with status $?"
-[ -f "$SCRATCH/run/best/model.safetensors" ] || fail "training wrote no checkpoint"
-run "$APP/cervix" predict --model "$SCRATCH/run/best" --input "$SCRATCH/synth" \
-    --device cpu --run smoke ||
+train() {
+    local task=$1 arch=$2 size=$3
+    run "$APP/cervix" train "$task" --data "$SCRATCH/synth" --arch "$arch" \
+        --out "$SCRATCH/$task" --epochs 1 --max-steps 1 --batch-size 2 \
+        --image-size "$size" --workers 0 --device cpu --pretrained none ||
+        fail "cervix train $task exited with status $?"
+    [ -f "$SCRATCH/$task/best/model.safetensors" ] ||
+        fail "training $arch wrote no checkpoint"
+}
+train classifier tiny-cnn 64
+train unet unet-resnet18 64
+train maskrcnn maskrcnn-resnet18-fpn 128
+run "$APP/cervix" predict --input "$SCRATCH/synth" --device cpu --run smoke \
+    --model "$SCRATCH/maskrcnn/best" --model "$SCRATCH/unet/best" \
+    --model "$SCRATCH/classifier/best" ||
     fail "cervix predict exited with status $?"
 [ -d "$SCRATCH/synth/.cervix/predictions/smoke" ] ||
     fail "prediction wrote nothing to the dataset's store"
