@@ -339,6 +339,9 @@ def _shoot_model_docks(window, docks, camera: Camera, names) -> None:
         models_dock.raise_()
     if models.tree.topLevelItemCount():
         models.tree.setCurrentItem(models.tree.topLevelItem(0))
+        activate = getattr(models, "activate_selected", None)
+        if activate is not None:
+            activate()  # remembered in this run's own settings file only
     camera.settle(window)
     camera.shoot(window, "guide-models-dock.png")
 
