@@ -174,6 +174,8 @@ class ReviewGallery(QWidget):
         self.view.triage_key.connect(self._on_key)
         session = window.editing.session
         session.cells_changed.connect(self._on_cells_changed)
+        self._proposal_to_choose: ReviewCandidate | None = None
+        window.predictions.shown.connect(self._on_predictions_shown)
         self.slide_decisions = SlideDecisions(session.group, self)
         self.slide_decisions.changed.connect(self._on_cells_changed)
         self.slide_decisions.message.connect(self._say)
@@ -282,11 +284,37 @@ class ReviewGallery(QWidget):
         else:
             viewer.selection.clear()
             viewer.view.centre_on(QPointF(*candidate.centre))
+            self._proposal_to_choose = candidate
+            self._choose_proposal()
         self._say(
             f"{candidate.image_key}, {candidate.ref}: "
             f"{candidate.predicted_class or 'no class'}, abnormal "
             f"{candidate.abnormal_probability:.2f}"
         )
+
+    def _choose_proposal(self) -> None:
+        """Make the gallery's model-only cell the viewer's chosen proposal, so
+        the viewer's A and R act on it; its image's predictions may still be
+        on their way (then this runs again when they are shown)."""
+        candidate = self._proposal_to_choose
+        proposals = getattr(self.window.editing, "proposals", None)
+        record = self.window.current_record()
+        if candidate is None or proposals is None or record is None:
+            return
+        stored = proposals.stored
+        if record.key != candidate.image_key or stored is None:
+            return
+        if stored.image_key != candidate.image_key:
+            return
+        self._proposal_to_choose = None
+        proposals.select_at(QPointF(*candidate.centre))
+        if proposals.selected != candidate.predicted_id:
+            # Another proposal lies over its centre: choose none rather than it.
+            proposals.clear_selection()
+
+    def _on_predictions_shown(self, _stored) -> None:
+        # After the editing's own handler, which forgets the chosen proposal.
+        QTimer.singleShot(0, self._choose_proposal)
 
     def step(self, by: int) -> None:
         """Go to the next (`by` 1) or previous (-1) cell of the queue."""

@@ -217,3 +217,30 @@ def test_viewer_keys_triage_the_selected_cell_and_walk_the_queue(
     assert cell.review_state.value == "unreviewed"
     qtbot.waitUntil(lambda: gallery.model.rowCount() == len(KOILOCYTOTIC_CELLS) - 1)
     idle()
+
+
+def test_a_model_only_cell_becomes_the_viewers_chosen_proposal(
+    window, open_in, reviewed_dataset, qtbot, idle
+):
+    open_in(reviewed_dataset)
+    gallery = window.review.gallery
+    qtbot.waitUntil(lambda: gallery.model.rowCount() > 0, timeout=10000)
+    row = next(
+        row
+        for row, c in enumerate(gallery.model.candidates)
+        if c.annotation_index is None
+    )
+    predicted = gallery.model.candidates[row]
+    gallery.go_to(row)
+    proposals = window.editing.proposals
+    qtbot.waitUntil(lambda: proposals.selected == predicted.predicted_id, timeout=5000)
+
+    # The viewer's A makes it an annotation cell of the model's class.
+    cells = len(window.current_record().cells)
+    window.activateWindow()
+    window.viewer.view.setFocus()
+    qtbot.keyClick(window.viewer.view, Qt.Key.Key_A)
+    record = window.current_record()
+    assert len(record.cells) == cells + 1
+    assert record.cells[-1].class_name == "dyskeratotic"
+    idle()
