@@ -149,8 +149,9 @@ def train_models(folder: Path) -> dict[str, Path]:
             )
             train(config, data, run)
             print(f"trained {task} in {time.perf_counter() - started:.0f} s")
-        if task != "classifier":
-            card = read_card(run)
+        card = read_card(run)
+        if task != "classifier" and "microns_per_pixel" not in card.inference:
+            # Trained before training recorded the model's pixel size.
             card.inference["microns_per_pixel"] = MODEL_MPP
             update_card(run, card)
         runs[task] = resolve_checkpoint(run)

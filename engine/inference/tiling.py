@@ -30,8 +30,9 @@ CLUSTER_IMAGE_MAX_SIDE = 4096
 def card_microns_per_pixel(card: ModelCard) -> float | None:
     """The pixel size of the model's input, when its card states it.
 
-    Training does not record it yet; a card may carry it as
-    `inference.microns_per_pixel` (or `data.microns_per_pixel`).
+    Training records it as `inference.microns_per_pixel` when the dataset's
+    pixel size is known; a card edited by hand may carry it as
+    `data.microns_per_pixel`.
     """
     for section in (card.inference, card.data):
         value = section.get("microns_per_pixel") if isinstance(section, dict) else None

@@ -24,7 +24,11 @@ from engine.training.data import (
     resize_short_side,
 )
 from engine.training.tasks.base import Evaluation, Task
-from engine.training.tasks.scenes import scale_outline, scene_images
+from engine.training.tasks.scenes import (
+    model_microns_per_pixel,
+    scale_outline,
+    scene_images,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +104,16 @@ class MaskRcnnTask(Task):
         return len(self.class_names) + 1
 
     def inference_settings(self) -> dict:
-        return {
+        settings = {
             "score_threshold": self.config.score_threshold,
             "mask_threshold": self.config.mask_threshold,
         }
+        microns = model_microns_per_pixel(
+            self.dataset, scene_images(self.dataset.images), self.config.image_size
+        )
+        if microns is not None:
+            settings["microns_per_pixel"] = round(microns, 6)
+        return settings
 
     def prepare(self, cache: ArrayCache) -> None:
         self.records = scene_images(self.dataset.images)

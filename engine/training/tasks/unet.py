@@ -26,7 +26,12 @@ from engine.training.data import (
     resize_short_side,
 )
 from engine.training.tasks.base import Evaluation, Task
-from engine.training.tasks.scenes import pad_to_multiple, scale_outline, scene_images
+from engine.training.tasks.scenes import (
+    model_microns_per_pixel,
+    pad_to_multiple,
+    scale_outline,
+    scene_images,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,13 @@ class UnetTask(Task):
         return list(CHANNELS)
 
     def inference_settings(self) -> dict:
-        return {"threshold": 0.5}
+        settings = {"threshold": 0.5}
+        microns = model_microns_per_pixel(
+            self.dataset, scene_images(self.dataset.images), self.config.image_size
+        )
+        if microns is not None:
+            settings["microns_per_pixel"] = round(microns, 6)
+        return settings
 
     def prepare(self, cache: ArrayCache) -> None:
         self.records = scene_images(self.dataset.images)
