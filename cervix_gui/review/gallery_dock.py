@@ -4,10 +4,9 @@ from the keyboard as undoable edits.
 
 Keys while the gallery has focus: A accepts the model's class, R rejects the
 cell, 1-5 give it the scheme's class 1-5 (corrected), N or Space goes to the next
-cell, P or Shift+Space to the previous one. In the viewer, A and R act on a
-chosen model proposal or else on the selected cells, the digits set the selected
-cells' class, and ] and [ go to the next and previous cell of this queue (see
-viewer_triage.py).
+cell, P or Shift+Space to the previous one. In the viewer, A, R and the digits
+act on a chosen model proposal or else on the selected cells, and ] and [ go to
+the next and previous cell of this queue (see viewer_triage.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Triage from the viewer: with annotation cells selected (and no model proposal
-chosen), A accepts the model's class for them and R rejects them, as undo steps;
-] and [ go to the next and the previous cell of the gallery's queue. The digits
-already give the selected cells a class (the Edit menu's class keys)."""
+chosen), A accepts the model's class for them and R rejects them; with a model
+proposal chosen, 1-5 add it as a cell of that class; each an undo step. ] and [
+go to the next and the previous cell of the gallery's queue. The Edit menu's
+keys do the rest: A and R on a chosen proposal, digits on selected cells."""
 
 from __future__ import annotations
 
@@ -12,12 +13,19 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from cervix_gui.review.context import review_source
 from engine.annotations.edits import EditGroup
-from engine.review import ReviewError, accept, image_candidates, reject
+from engine.review import ReviewError, accept, image_candidates, reclassify, reject
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MS = 8000
 NEXT_KEY, PREVIOUS_KEY = "]", "["
+CLASS_KEYS = {
+    Qt.Key.Key_1: 0,
+    Qt.Key.Key_2: 1,
+    Qt.Key.Key_3: 2,
+    Qt.Key.Key_4: 3,
+    Qt.Key.Key_5: 4,
+}
 COMMAND_MODIFIERS = (
     Qt.KeyboardModifier.ControlModifier
     | Qt.KeyboardModifier.AltModifier
@@ -52,15 +60,23 @@ class ViewerTriage(QObject):
     # -- keys ----------------------------------------------------------------------
 
     def _takes(self, event) -> bool:
-        """Whether A or R is for the selected annotation cells: the Edit menu's A
-        and R act on a chosen model proposal, and only when there is one."""
+        """Whether the key is the review's: A or R for the selected annotation
+        cells (the Edit menu's A and R act on a chosen model proposal, and only
+        when there is one), a digit for the chosen proposal (the Edit menu's
+        digits act on selected annotation cells)."""
         if event.modifiers() & COMMAND_MODIFIERS:
             return False
+        chosen = self.window.editing.proposals.selected
+        if event.key() in CLASS_KEYS:
+            return chosen is not None and self._class_for(event.key()) is not None
         if event.key() not in (Qt.Key.Key_A, Qt.Key.Key_R):
             return False
-        if self.window.editing.proposals.selected is not None:
-            return False
-        return bool(self._selected_cells())
+        return chosen is None and bool(self._selected_cells())
+
+    def _class_for(self, key: int) -> str | None:
+        names = self.window.class_palette.scheme.names
+        position = CLASS_KEYS[key]
+        return names[position] if position < len(names) else None
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         kind = event.type()
@@ -70,8 +86,10 @@ class ViewerTriage(QObject):
         if kind == QEvent.Type.KeyPress and self._takes(event):
             if event.key() == Qt.Key.Key_A:
                 self.decide(accept, "Accept the model's class for")
-            else:
+            elif event.key() == Qt.Key.Key_R:
                 self.decide(reject, "Reject")
+            else:
+                self.reclassify_proposal(self._class_for(event.key()))
             return True
         return False
 
@@ -114,6 +132,36 @@ class ViewerTriage(QObject):
         if done is None:
             return False
         self._say(f"{done.text}; ] goes to the next suspicious cell.")
+        return True
+
+    def reclassify_proposal(self, class_name: str) -> bool:
+        """The chosen model proposal becomes an annotation cell of `class_name`,
+        marked corrected, as one undo step."""
+        session, proposals = self.window.editing.session, self.window.editing.proposals
+        predicted_id, record = proposals.selected, session.image
+        if predicted_id is None or record is None:
+            return False
+
+        def build():
+            source = review_source(self.window)
+            candidate = next(
+                (
+                    c
+                    for c in image_candidates(source, record.key)
+                    if c.annotation_index is None and c.predicted_id == predicted_id
+                ),
+                None,
+            )
+            if candidate is None:
+                raise ReviewError(
+                    f"{record.key}: predicted cell {predicted_id} is decided already"
+                )
+            return reclassify(candidate, class_name, session.dataset, source.store)
+
+        done = session.attempt(build)
+        if done is None:
+            return False
+        self._say(f"{done.text}; Ctrl+Z takes it back.")
         return True
 
     def step(self, by: int) -> None:

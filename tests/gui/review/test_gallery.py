@@ -243,4 +243,16 @@ def test_a_model_only_cell_becomes_the_viewers_chosen_proposal(
     record = window.current_record()
     assert len(record.cells) == cells + 1
     assert record.cells[-1].class_name == "dyskeratotic"
+
+    # Undone, and chosen again: the viewer's 3 makes it a metaplastic cell.
+    qtbot.keyClick(window.viewer.view, Qt.Key.Key_Z, CTRL)
+    assert len(record.cells) == cells
+    gallery.refresh()
+    gallery.go_to(row)
+    qtbot.waitUntil(lambda: proposals.selected == predicted.predicted_id, timeout=5000)
+    window.viewer.view.setFocus()
+    qtbot.keyClick(window.viewer.view, Qt.Key.Key_3)
+    assert len(record.cells) == cells + 1
+    added = record.cells[-1]
+    assert (added.class_name, added.review_state.value) == ("metaplastic", "corrected")
     idle()
