@@ -29,6 +29,8 @@ WAIT_S = 60.0  # how long one state may take to open, read and draw
 TRAINING_WAIT_S = 300.0
 RUN = "guide"
 WHOLE_RUN_S = 900
+SLIDE_SIZE = (12000, 9000)  # large enough for a pyramid, drawn in seconds
+SLIDE_ZOOM = 0.5
 CLOSE_UP_ZOOM = 3.5  # a cell of the sample fills a good part of the viewer
 
 log = logging.getLogger("screenshots")
@@ -375,6 +377,36 @@ def _shoot_model_docks(window, docks, camera: Camera, names) -> None:
     camera.shoot(window, "guide-jobs.png")
 
 
+def shoot_slide(work: Path, settings, camera: Camera) -> None:
+    """A synthetic whole slide opened on its own, zoomed in: the minimap shows
+    where the view is, the scale bar its size."""
+    from PySide6.QtCore import QPointF
+
+    from cervix_gui.main_window import MainWindow
+    from engine.cli import main as cervix
+
+    slide = work / "slides" / "synthetic-slide.ome.tif"
+    slide.parent.mkdir()
+    width, height = SLIDE_SIZE
+    status = cervix(
+        ["synth-slide", str(slide), "--size", str(width), str(height), "--seed", "3"]
+    )
+    if status != 0:
+        raise SystemExit("drawing the synthetic slide failed; see above")
+    window = MainWindow(settings=settings)
+    window.errors_in_dialogs = False
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    window.open_path(slide)
+    camera.settle(window)
+    window.viewer.view.set_zoom(SLIDE_ZOOM)
+    window.viewer.view.centre_on(QPointF(width * 0.45, height * 0.5))
+    camera.settle(window)
+    camera.shoot(window, "guide-slide.png")
+    window.close()
+    camera.settle()
+
+
 def preferences_action(window):
     """The window's Preferences… action, or None while it has none."""
     for action in window.findChildren(type(window.open_action)):
@@ -469,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
             window.measurements_dock.raise_()
             shoot_models(window, camera)
             close_window(window, camera)
+        shoot_slide(work, settings, camera)
         window = open_window(dataset, settings, camera)
         shoot_preferences(window, camera)
         close_window(window, camera)
