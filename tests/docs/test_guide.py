@@ -73,6 +73,21 @@ def test_the_pictures_are_screenshots_in_png():
     assert "guide-main-window.png" in guide_pictures
 
 
+def test_the_guides_pictures_are_the_ones_the_screenshot_script_takes():
+    """A guide-*.png the script does not take would be a picture nobody can take
+    again of the current window."""
+    script = (REPOSITORY / "docs" / "screenshots.py").read_text(encoding="utf-8")
+    shown = {
+        Path(target).name
+        for page in PAGES
+        for target in links_of(page)
+        if Path(target).name.startswith("guide-")
+    }
+    assert shown
+    not_taken = sorted(name for name in shown if f'"{name}"' not in script)
+    assert not not_taken, f"docs/screenshots.py does not take {not_taken}"
+
+
 def test_the_readme_leads_with_a_screenshot_the_commands_and_the_guide():
     readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
     first_picture = readme.index("![")
