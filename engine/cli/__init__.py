@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
@@ -18,6 +19,9 @@ from engine import __version__
 from engine.errors import CervixError
 
 log = logging.getLogger(__name__)
+
+# 128 + SIGPIPE, the status a shell shows for a command whose reader closed.
+EXIT_BROKEN_PIPE = 141
 
 
 def _command_modules(argv: list[str] | None) -> list[str]:
@@ -67,13 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe is noticed here, not at exit
+        return status
+    except BrokenPipeError:
+        return _reader_went_away()
     except CervixError as error:
         print(f"cervix {args.command}: {error.user_message()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"cervix {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_went_away() -> int:
+    """The reader of the output has gone (`cervix ... | head`): stop quietly, as
+    a command killed by SIGPIPE does, instead of a traceback at exit."""
+    # Python flushes stdout once more on the way out; point it at devnull so
+    # that last flush has nowhere to fail.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

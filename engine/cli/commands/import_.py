@@ -19,9 +19,14 @@ def register(subparsers) -> None:
     )
     formats = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
 
-    for name, title in (("herlev", "a Herlev Pap smear"), ("isbi2014", "an ISBI 2014")):
+    # (name, article, title): the article goes only where the sentence needs one.
+    for name, article, title in (
+        ("herlev", "a", "Herlev Pap smear"),
+        ("isbi2014", "an", "ISBI 2014"),
+    ):
         conversion = formats.add_parser(
-            name, help=f"convert {title} copy into a new SIPaKMeD-layout dataset"
+            name,
+            help=f"convert {article} {title} copy into a new SIPaKMeD-layout dataset",
         )
         conversion.add_argument(
             "source", type=Path, metavar="SOURCE", help=f"the {title} folder"
