@@ -13,6 +13,7 @@ Run: `python benchmarks/bench_image_read.py [--size 50000]`.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -156,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             if low:
                 rows += measure_level(source, low, args.tiles, args.cache_mb << 20, rng)
 
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        f"{source.tile_size}-pixel tiles, {args.tiles} a measurement"
+    )
     print(
         f"{'read':<24}{'level':>6}{'tiles':>7}{'seconds':>9}{'tiles/s':>9}"
         f"{'maxrss MB':>11}  note"

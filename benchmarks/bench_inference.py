@@ -286,11 +286,14 @@ def memory_child(slide: Path, unet: Path, scale: float, threads: int) -> None:
 
 
 def memory_row(
-    size: tuple[int, int], unet: Path, work: Path, scale: float, threads: int
+    size: tuple[int, int], unet: Path, slides: Path, scale: float, threads: int
 ) -> dict:
-    slide = work / f"slide-{size[0]}x{size[1]}.ome.tif"
+    slide = slides / f"slide-{size[0]}x{size[1]}.ome.tif"
+    written = None
     if not slide.exists():
+        started = time.perf_counter()
         write_synthetic_slide(slide, size, seed=1, microns_per_pixel=0.6)
+        written = time.perf_counter() - started
     command = [
         sys.executable,
         __file__,
@@ -305,7 +308,7 @@ def memory_row(
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True)
     figures = json.loads(output.stdout.strip().splitlines()[-1])
-    return {"size": size, **figures}
+    return {"size": size, "written": written, "load": os.getloadavg()[0], **figures}
 
 
 def main() -> int:
@@ -330,6 +333,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument(
         "--only", choices=("efficiency", "memory"), help="run one of the two parts"
+    )
+    parser.add_argument(
+        "--slides",
+        type=Path,
+        help="folder that keeps the memory runs' slides between runs (not the repo)",
     )
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--unet", type=Path, help=argparse.SUPPRESS)
@@ -360,8 +368,8 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
     print(
         f"\nPipeline efficiency on synthetic slides at 0.6 um/px (segmentation "
         f"{side}x{side}, models at {MODEL_MPP:.2f} um/px; classifier on the cells "
-        f"of a {2 * side}x{2 * side} slide), {args.threads} threads, best of "
-        f"{args.repeats}"
+        f"of a {2 * side}x{2 * side} slide), {args.threads} torch threads on "
+        f"{os.cpu_count()} cores, median of {args.repeats}"
     )
     print(
         f"{'model':<32} {'unit':>5} {'count':>6} {'raw/s':>8} "
@@ -384,22 +392,32 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
 
 
 def memory_table(args, models: dict[str, Path], work: Path) -> None:
+    slides = args.slides or work
+    slides.mkdir(parents=True, exist_ok=True)
     print(
-        f"\nPeak memory, U-Net over whole synthetic slides at scale "
-        f"{args.memory_scale} (mask pyramid written at full size)"
+        f"\nPeak resident memory of `InferencePipeline.run` with the U-Net alone "
+        f"(unet-resnet18, 128-pixel tiles, batch {BATCH['unet']}) over whole "
+        f"synthetic slides (JPEG OME-TIFF, 0.6 um/px) at scale {args.memory_scale}: "
+        f"tiles, cells traced from the U-Net's pieces into the cells file, the "
+        f"mask pyramid written at full size. Each slide in a fresh process; "
+        f"'before' is after loading the model and one batch, the peak is VmHWM "
+        f"reset there; {args.threads} torch threads; slides in {slides}"
     )
     print(
         f"{'slide':>13} {'tiles':>6} {'cells':>6} {'seconds':>8} "
-        f"{'before MB':>10} {'peak MB':>8} {'growth MB':>10}"
+        f"{'before MB':>10} {'peak MB':>8} {'growth MB':>10} {'load':>5} "
+        f"{'written in':>10}"
     )
     for text in args.sizes:
         width, _, height = text.partition("x")
         size = (int(width), int(height or width))
-        row = memory_row(size, models["unet"], work, args.memory_scale, args.threads)
+        row = memory_row(size, models["unet"], slides, args.memory_scale, args.threads)
+        written = f"{row['written']:.0f} s" if row["written"] else "before"
         print(
             f"{size[0]:>6}x{size[1]:<6} {row['tiles']:>6} {row['cells']:>6} "
             f"{row['seconds']:>8.1f} {row['before_mb']:>10.0f} "
-            f"{row['peak_mb']:>8.0f} {row['peak_mb'] - row['before_mb']:>10.0f}",
+            f"{row['peak_mb']:>8.0f} {row['peak_mb'] - row['before_mb']:>10.0f} "
+            f"{row['load']:>5.1f} {written:>10}",
             flush=True,
         )
 
