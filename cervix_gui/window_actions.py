@@ -1,10 +1,13 @@
-"""The main window's menus and toolbar: opening, recent files, zoom and layers."""
+"""The main window's menus and toolbar: opening, recent files, exporting, zoom
+and layers."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
+
+from cervix_gui.export_menu import install_export_menu
 
 
 def make_action(window, text: str, keys, slot, tip: str) -> QAction:
@@ -93,6 +96,9 @@ def build_menus(window) -> None:
         lambda: window.recent.fill_menu(window.recent_menu, window.open_path)
     )
     file_menu.addAction(window.open_sample_action)
+    file_menu.addSeparator()
+    window.file_menu = file_menu
+    install_export_menu(window)
     file_menu.addSeparator()
     file_menu.addAction(window.quit_action)
 

@@ -295,6 +295,12 @@ class EditSession(QObject):
             self._unjournaled.discard(key)
             self._journal_warned = False
 
+    def keep_unsaved_in_journal(self) -> list[str]:
+        """Write every unsaved edit to the journal now; the images whose edits
+        could not be written there (empty when all are kept)."""
+        self.flush_journal()
+        return sorted(self._unjournaled & set(self.unsaved_keys()))
+
     def _forget_journal(self, key: str) -> None:
         self._unjournaled.discard(key)
         try:

@@ -139,6 +139,8 @@ class WindowEditing(QObject):
         """Whether the unsaved edits may be left behind now: saved, discarded, or
         none; False when the user cancels or the save fails."""
         keys = self.session.unsaved_keys()
+        if keys and not self.window.errors_in_dialogs:
+            return self._leave_unsaved_in_journal(keys, leaving)
         if keys:
             choice = ask_about_unsaved(self.window, keys, leaving)
             if choice == "cancel":
@@ -148,6 +150,29 @@ class WindowEditing(QObject):
             if choice == "discard":
                 self.session.discard_unsaved()
                 log.info("Unsaved edits of %d images discarded", len(keys))
+        return True
+
+    def _leave_unsaved_in_journal(self, keys: list[str], leaving: str) -> bool:
+        """A window that must not wait on a question (a screenshot or automation
+        run) neither saves nor discards: the edits stay in the crash journal and
+        are offered back when the dataset opens again. Stays when even the
+        journal cannot keep them."""
+        lost = self.session.keep_unsaved_in_journal()
+        if lost:
+            text = (
+                f"Not {leaving}: the unsaved edits of {', '.join(lost)} could not "
+                "be kept in the journal; save them first."
+            )
+            log.error(text)
+            self.window.status.showMessage(text, MESSAGE_MS)
+            return False
+        log.warning(
+            "%s with unsaved edits of %s, asking nothing (errors_in_dialogs is "
+            "off); they stay in %s and are offered back on the next opening",
+            leaving.capitalize(),
+            ", ".join(keys),
+            self.session.journal.folder,
+        )
         return True
 
     def busy(self) -> bool:
