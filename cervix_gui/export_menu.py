@@ -117,9 +117,10 @@ def run_export(export: ExportFormat, dataset: Dataset, out: Path) -> ExportSumma
     try:
         return export.write(dataset, out)
     except ExportError as error:
-        raise ExportError(
-            error.message, error.path, "choose another place to export to"
-        ) from error
+        if "--out" not in error.hint:
+            raise
+        hint = error.hint.replace("for --out", "to export to")
+        raise ExportError(error.message, error.path, hint) from error
 
 
 class ExportMenu(QObject):
