@@ -16,10 +16,27 @@ from engine.images.slide_cells import open_single_image
 
 log = logging.getLogger(__name__)
 
+IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+SLIDE_SUFFIXES = (".svs", ".ndpi", ".mrxs", ".scn", ".vms", ".vmu", ".bif")
 IMAGE_FILTER = (
-    "Images and slides (*.bmp *.png *.jpg *.jpeg *.tif *.tiff *.svs *.ndpi *.mrxs "
-    "*.scn *.vms *.vmu *.bif);;All files (*)"
+    "Images and slides ("
+    + " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES + SLIDE_SUFFIXES)
+    + ");;All files (*)"
 )
+
+
+def what_is_opened(path: Path) -> str:
+    """What `path` is, in a user's words: "dataset folder", "slide", "image", or
+    "file or folder" when it is missing and its name does not tell."""
+    path = Path(path)
+    if path.is_dir():
+        return "dataset folder"
+    suffix = path.suffix.lower()
+    if suffix in SLIDE_SUFFIXES:
+        return "slide"
+    if suffix in IMAGE_SUFFIXES or path.is_file():
+        return "image"
+    return "file or folder"
 
 
 def open_anything(path: Path):
@@ -27,8 +44,10 @@ def open_anything(path: Path):
     cells are read afterwards, so a slide shows at once)."""
     path = Path(path)
     if not path.exists():
+        what = what_is_opened(path)
+        noun = what if what == "file or folder" else f"{what} file"
         raise CervixError(
-            "no such file or folder", path, "check the path, or whether it was moved"
+            f"no such {noun}", path, "check the path, or whether it was moved"
         )
     if path.is_dir():
         return Dataset.open(path)

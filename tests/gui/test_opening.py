@@ -115,5 +115,20 @@ def test_a_missing_file_on_the_command_line_fails_cleanly(qapp, tmp_path, capsys
     status = main(["--screenshot", str(tmp_path / "x.png"), str(tmp_path / "gone.svs")])
 
     assert status == 1
-    assert "no such file or folder" in capsys.readouterr().err
+    assert f"{tmp_path / 'gone.svs'}: no such slide file" in capsys.readouterr().err
     assert not Path(tmp_path / "x.png").exists()
+
+
+def test_a_missing_image_is_named_as_an_image_with_its_path(window, open_in, tmp_path):
+    from cervix_gui.opening import what_is_opened
+
+    window.errors_in_dialogs = False  # the message goes to the status bar
+    missing = tmp_path / "moved" / "003.bmp"
+
+    assert not open_in(missing)
+
+    message = window.status.currentMessage()
+    assert message.startswith(f"{missing}: no such image file")
+    assert what_is_opened(missing) == "image"
+    assert what_is_opened(tmp_path / "gone") == "file or folder"
+    assert what_is_opened(tmp_path) == "dataset folder"
