@@ -32,6 +32,19 @@ SYNTHETIC_TEXT = (
 )
 
 
+def synthetic_label(text: str = SYNTHETIC_TEXT) -> QLabel:
+    """The pale yellow mark that says synthetic data is shown; hidden at first."""
+    label = QLabel(text)
+    label.setObjectName("syntheticBanner")
+    label.setWordWrap(True)
+    label.setStyleSheet(
+        "#syntheticBanner { background: #fff1c2; color: #5c4100;"
+        " border: 1px solid #e0b93f; border-radius: 3px; padding: 6px; }"
+    )
+    label.hide()
+    return label
+
+
 def _images(count: int) -> str:
     return "1 image" if count == 1 else f"{count} images"
 
@@ -46,14 +59,7 @@ class DatasetBrowser(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.synthetic_banner = QLabel(SYNTHETIC_TEXT)
-        self.synthetic_banner.setObjectName("syntheticBanner")
-        self.synthetic_banner.setWordWrap(True)
-        self.synthetic_banner.setStyleSheet(
-            "#syntheticBanner { background: #fff1c2; color: #5c4100;"
-            " border: 1px solid #e0b93f; border-radius: 3px; padding: 6px; }"
-        )
-        self.synthetic_banner.hide()
+        self.synthetic_banner = synthetic_label()
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from xml.etree import ElementTree
 
+import tifffile
 from PySide6.QtCore import QObject, Signal
 
 from cervix_gui.workers import Job, start_job
@@ -15,6 +17,8 @@ from engine.errors import CervixError
 from engine.images.slide_cells import open_single_image
 
 log = logging.getLogger(__name__)
+
+SYNTHETIC_MARK = "SYNTHETIC "  # how a synthetic slide's OME description starts
 
 IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 SLIDE_SUFFIXES = (".svs", ".ndpi", ".mrxs", ".scn", ".vms", ".vmu", ".bif")
@@ -54,6 +58,38 @@ def open_anything(path: Path):
     return open_single_image(path, with_cells=False)
 
 
+def is_synthetic_slide(path: Path) -> bool:
+    """Whether an OME-TIFF says in its image description that Cervix Studio drew
+    it (`cervix synth-slide` writes "SYNTHETIC slide drawn by ..." there)."""
+    # Not yet in engine.images, whose image sources do not expose the OME
+    # description; read here with tifffile until they do.
+    if not path.name.lower().endswith((".ome.tif", ".ome.tiff")):
+        return False
+    try:
+        with tifffile.TiffFile(path) as tiff:
+            ome_xml = tiff.ome_metadata or ""
+    except (OSError, ValueError, tifffile.TiffFileError) as error:
+        log.debug("No OME description read from %s: %s", path, error)
+        return False
+    try:
+        root = ElementTree.fromstring(ome_xml)
+    except ElementTree.ParseError as error:
+        log.debug("The OME-XML of %s does not parse: %s", path, error)
+        return False
+    return any(
+        (element.text or "").startswith(SYNTHETIC_MARK)
+        for element in root.iter()
+        if element.tag.endswith("}Description") or element.tag == "Description"
+    )
+
+
+def _open_and_inspect(path: Path):
+    """`open_anything(path)`, and whether it is a synthetic slide."""
+    opened = open_anything(path)
+    synthetic = not isinstance(opened, Dataset) and is_synthetic_slide(Path(path))
+    return opened, synthetic
+
+
 class Opener(QObject):
     """Opens one path at a time and reports what it opened, or why it could not."""
 
@@ -64,6 +100,9 @@ class Opener(QObject):
         super().__init__(parent)
         self._job: Job | None = None
         self.path: Path | None = None
+        # Whether the image or slide opened last says it was drawn by Cervix
+        # Studio; set before `opened` is emitted.
+        self.synthetic_slide = False
 
     def busy(self) -> bool:
         return self._job is not None
@@ -74,7 +113,7 @@ class Opener(QObject):
         self.path = path
         log.info("Opening %s", path)
         self._job = start_job(
-            open_anything,
+            _open_and_inspect,
             path,
             on_finished=lambda result: self._done(path, result),
             on_failed=lambda message: self._failed(path, message),
@@ -84,7 +123,8 @@ class Opener(QObject):
         if path != self.path:
             return  # something else was asked for meanwhile
         self._job = None
-        self.opened.emit(path, result)
+        opened, self.synthetic_slide = result
+        self.opened.emit(path, opened)
 
     def _failed(self, path: Path, message: str) -> None:
         if path != self.path:

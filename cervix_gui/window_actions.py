@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
 from cervix_gui.export_menu import install_export_menu
+from cervix_gui.synthetic_slide_mark import install_synthetic_slide_mark
 
 
 def make_action(window, text: str, keys, slot, tip: str) -> QAction:
@@ -123,3 +124,4 @@ def build_menus(window) -> None:
     for action in zoom_actions:
         toolbar.addAction(action)
     window.addToolBar(toolbar)
+    install_synthetic_slide_mark(window)

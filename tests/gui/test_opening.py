@@ -132,3 +132,24 @@ def test_a_missing_image_is_named_as_an_image_with_its_path(window, open_in, tmp
     assert what_is_opened(missing) == "image"
     assert what_is_opened(tmp_path / "gone") == "file or folder"
     assert what_is_opened(tmp_path) == "dataset folder"
+
+
+def test_a_synthetic_slide_is_marked_synthetic_and_a_plain_image_is_not(
+    window, open_in, small_slide, tmp_path, qtbot
+):
+    plain = tmp_path / "plain.png"
+    Image.fromarray(np.full((60, 80, 3), 210, np.uint8)).save(plain)
+    mark = window.synthetic_slide_mark
+
+    assert open_in(small_slide)
+    qtbot.waitUntil(mark.shown)
+
+    assert "not cells of a patient" in mark.label.text()
+    assert window.status.dataset_label.text().endswith("(synthetic)")
+    assert window.windowTitle().endswith("synthetic slide")
+
+    assert open_in(plain)
+    qtbot.waitUntil(lambda: not mark.shown())
+
+    assert window.windowTitle() == "plain.png \u2014 Cervix Studio"
+    assert not window.status.dataset_label.text().endswith("(synthetic)")
