@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -23,7 +23,6 @@ from engine.inference.gradcam import GradCam, map_in_image
 from engine.inference.merge import MergedCell
 from engine.inference.nucleus import cell_pixels, stain_nucleus_mask
 from engine.inference.predictors import ClassifierPredictor
-from engine.inference.prefetch import reader_executor
 from engine.inference.segmentation import UnetBand
 from engine.inference.tiling import TileGrid
 from engine.models import ModelCard
@@ -175,8 +174,7 @@ class ClassifiedCell:
 
 class CellClassifier:
     """Classifies cells in batches; their crops are read by threads as soon as the
-    cells arrive, so reading overlaps the models' work (or, with no reader
-    threads, on arrival, between the models' batches)."""
+    cells arrive, so reading overlaps the models' work."""
 
     def __init__(
         self,
@@ -195,7 +193,7 @@ class CellClassifier:
         self.batch_size = max(1, batch_size)
         self._pending: deque[tuple[PredictedCell, CropWindow, Future | None]] = deque()
         self._executor = (
-            reader_executor(reader_threads, "cell-crops")
+            ThreadPoolExecutor(reader_threads, thread_name_prefix="cell-crops")
             if predictor is not None
             else None
         )

@@ -1,14 +1,13 @@
 """Analysing one image of any size: every model over its tiles, band by band, and
 the cells, mask and Grad-CAM map streamed into the prediction store.
 
-The image is read through its source, a few batches of tiles ahead of the
-models (by reader threads where the models leave cores spare, else between
-batches). The model that outlines cells (Mask R-CNN, else the U-Net) leads;
-after each of its batches the cells no later tile can touch are finished:
-outlined, given a nucleus (the U-Net's, else the cell's darkest stain),
-classified in batches, written. The U-Net keeps level with the leader, and its
-mask leaves memory as strips of rows once no cell above them is open. Memory
-holds a band of tiles, not the image.
+The image is read through its source by reader threads, a few batches of
+tiles ahead of the models. The model that outlines cells (Mask R-CNN, else the
+U-Net) leads; after each of its batches the cells no later tile can touch are
+finished: outlined, given a nucleus (the U-Net's, else the cell's darkest
+stain), classified in batches, written. The U-Net keeps level with the
+leader, and its mask leaves memory as strips of rows once no cell above them
+is open. Memory holds a band of tiles, not the image.
 """
 
 from __future__ import annotations
@@ -72,9 +71,6 @@ class ImageRun:
             crops=pipeline.classifier is not None,
         )
         threads = pipeline.reader_threads
-        if threads is None:
-            device = getattr(pipeline.predictors[0], "device", None)
-            threads = reader_threads(device)
         if self.unet:
             self.unet_run = TiledModelRun(
                 self.unet_grid,
@@ -106,7 +102,7 @@ class ImageRun:
             pipeline.classifier,
             gradcam=pipeline.gradcam_maker(),
             batch_size=pipeline.batch_size_for(pipeline.classifier),
-            reader_threads=threads,
+            reader_threads=threads or reader_threads(),
             reader=self.reader,
         )
         if self.leader is None:

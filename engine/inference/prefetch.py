@@ -2,8 +2,7 @@
 
 Reading a tile (decoding JPEG tiles of a slide, resizing) and running a model
 both release Python's interpreter lock, so a few reader threads keep the model
-fed where cores are spare. Only `depth` batches wait ahead, which bounds the
-memory they take.
+fed. Only `depth` batches wait ahead, which bounds the memory they take.
 """
 
 from __future__ import annotations
@@ -15,45 +14,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 import numpy as np
-import torch
 
 Item = TypeVar("Item")
 
 
-def reader_threads(device: torch.device | str | None = None) -> int:
-    """Reader threads beside a model on `device`: the cores the model leaves.
-
-    On the CPU the model runs on torch's threads; a reader beside them when they
-    take every core preempts them and stalls their every synchronisation, so
-    reading then happens between batches, on the calling thread (0 threads).
-    """
-    cores = os.cpu_count() or 1
-    on_cpu = device is None or torch.device(device).type == "cpu"
-    busy = torch.get_num_threads() if on_cpu else 1
-    return max(0, min(4, cores - busy))
-
-
-class InlineExecutor:
-    """The part of ThreadPoolExecutor the readers use, run on the calling thread:
-    `submit` reads at once and returns a finished future."""
-
-    def submit(self, function: Callable, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(function(*args, **kwargs))
-        except Exception as error:  # handed to whoever asks for the result
-            future.set_exception(error)
-        return future
-
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        """Nothing runs in the background, so nothing is left to stop."""
-
-
-def reader_executor(workers: int, name: str) -> ThreadPoolExecutor | InlineExecutor:
-    """Threads that read ahead, or, for 0 workers, reading on the calling thread."""
-    if workers <= 0:
-        return InlineExecutor()
-    return ThreadPoolExecutor(workers, thread_name_prefix=name)
+def reader_threads() -> int:
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 class Prefetcher(Generic[Item]):
@@ -72,8 +38,8 @@ class Prefetcher(Generic[Item]):
         self.read = read
         self.batch_size = max(1, int(batch_size))
         self.depth = max(1, int(depth))
-        self._executor = reader_executor(
-            reader_threads() if workers is None else workers, "inference-reader"
+        self._executor = ThreadPoolExecutor(
+            workers or reader_threads(), thread_name_prefix="inference-reader"
         )
         self._waiting: deque[tuple[list[Item], list[Future]]] = deque()
         self._next = 0
