@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from engine import __version__
@@ -106,8 +106,13 @@ def _application() -> QApplication:
     if app is None:
         qInstallMessageHandler(_log_qt_message)
         app = QApplication([sys.argv[0] if sys.argv else "cervix-gui"])
+    # The organisation names the settings file: ~/.config/Cervix Studio/ on
+    # Linux, not "Unknown Organization".
+    QCoreApplication.setOrganizationName("Cervix Studio")
     QCoreApplication.setApplicationName("Cervix Studio")
     QCoreApplication.setApplicationVersion(__version__)
+    # Lets Wayland desktops match the window to its menu entry and icon.
+    QGuiApplication.setDesktopFileName("cervix-studio")
     app.setWindowIcon(
         QIcon(str(Path(__file__).parents[1] / "resources/icons/cervix-studio-256.png"))
     )
