@@ -9,11 +9,13 @@ one clear line and give a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import logging
 import os
 import pkgutil
 import sys
+from pathlib import Path
 
 from engine import __version__
 from engine.errors import CervixError
@@ -24,20 +26,40 @@ log = logging.getLogger(__name__)
 EXIT_BROKEN_PIPE = 141
 
 
-def _command_modules(argv: list[str] | None) -> list[str]:
-    """The command modules to load: only the one named on the command line when
-    there is one (so `cervix index` does not pay for importing torch), else all
-    of them, for the help listing."""
+def _command_names() -> list[str]:
     from engine.cli import commands
 
-    names = [info.name for info in pkgutil.iter_modules(commands.__path__)]
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+
+
+def _named_command(argv: list[str] | None) -> str | None:
+    """The module of the command named on the command line, if there is one."""
     words = [word for word in (argv or []) if not word.startswith("-")]
-    if words:
-        wanted = words[0].replace("-", "_")
-        for name in (wanted, f"{wanted}_"):
-            if name in names:
-                return [name]
-    return sorted(names)
+    if not words:
+        return None
+    wanted = words[0].replace("-", "_")
+    names = _command_names()
+    return next((n for n in (wanted, f"{wanted}_") if n in names), None)
+
+
+def _summary(name: str) -> str:
+    """A command module's SUMMARY, read from its source: the help listing must not
+    import every module (and with them torch) just to print one line each."""
+    from engine.cli import commands
+
+    try:
+        source = Path(commands.__path__[0], f"{name}.py").read_text(encoding="utf-8")
+    except OSError:  # a frozen application ships no sources: import it after all
+        module = importlib.import_module(f"engine.cli.commands.{name}")
+        return getattr(module, "SUMMARY", "")
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "SUMMARY" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ):
+            return node.value.value
+    return ""
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -50,9 +72,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _command_modules(argv):
-        module = importlib.import_module(f"engine.cli.commands.{name}")
-        module.register(subparsers)
+    named = _named_command(argv)
+    if named is not None:
+        # Only the named command is imported, so `cervix index` does not pay
+        # for importing torch.
+        importlib.import_module(f"engine.cli.commands.{named}").register(subparsers)
+        return parser
+    for name in _command_names():
+        subparsers.add_parser(name.rstrip("_").replace("_", "-"), help=_summary(name))
     return parser
 
 

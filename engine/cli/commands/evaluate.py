@@ -14,11 +14,12 @@ from engine.annotations import Dataset
 from engine.models import resolve_checkpoint
 from engine.training.evaluation import SIDES, evaluate_checkpoint
 
+# The help listing reads this without importing the module.
+SUMMARY = "score a trained model on a dataset's test split"
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "evaluate", help="score a trained model on a dataset's test split"
-    )
+    parser = subparsers.add_parser("evaluate", help=SUMMARY)
     parser.add_argument("model", type=Path, help="a checkpoint or run folder")
     parser.add_argument("--data", type=Path, required=True, help="a dataset folder")
     parser.add_argument(

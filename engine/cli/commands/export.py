@@ -23,10 +23,14 @@ WHAT_IS_WRITTEN = {
 }
 
 
+# The help listing reads this without importing the module.
+SUMMARY = "write cells as COCO, QuPath GeoJSON, label masks, or measurements CSV"
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write cells as COCO, QuPath GeoJSON, label masks, or measurements CSV",
+        help=SUMMARY,
     )
     parser.add_argument("dataset", type=Path, help="a SIPaKMeD dataset folder")
     parser.add_argument(

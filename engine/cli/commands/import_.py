@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+# The help listing reads this without importing the module.
+SUMMARY = "convert Herlev or ISBI 2014 into a dataset, or add COCO/GeoJSON cells"
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "import",
-        help="convert Herlev or ISBI 2014 into a dataset, or add COCO/GeoJSON cells",
+        help=SUMMARY,
         description=__doc__,
     )
     formats = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from engine.annotations import Dataset
 
+# The help listing reads this without importing the module.
+SUMMARY = "count images and cells per class and list problems"
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "index", help="count images and cells per class and list problems"
-    )
+    parser = subparsers.add_parser("index", help=SUMMARY)
     parser.add_argument("dataset", type=Path, help="a SIPaKMeD dataset folder")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)

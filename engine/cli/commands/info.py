@@ -7,11 +7,12 @@ from pathlib import Path
 
 from engine.images import open_image
 
+# The help listing reads this without importing the module.
+SUMMARY = "describe an image or slide: size, pyramid levels, tiles, µm/px"
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "info", help="describe an image or slide: size, pyramid levels, tiles, µm/px"
-    )
+    parser = subparsers.add_parser("info", help=SUMMARY)
     parser.add_argument("path", type=Path, help="an image or whole-slide file")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)

@@ -33,10 +33,14 @@ from engine.inference.inputs import resolve_input
 EXPORTS = ("geojson", "coco")
 
 
+# The help listing reads this without importing the module.
+SUMMARY = "run the models on a dataset, an image or a slide"
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
-        help="run the models on a dataset, an image or a slide",
+        help=SUMMARY,
         description="Find, outline and classify cells with any of the three models. "
         "A dataset's results go into its prediction store (DATA/.cervix/"
         "predictions/RUN); an image's or a slide's into --out, or beside it.",

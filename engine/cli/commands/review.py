@@ -15,11 +15,12 @@ from engine.review.report import write_report
 from engine.review.summary import STATE_COLUMNS, summarise, write_summary_csv
 from engine.review.thumbnails import region_reader_for
 
+# The help listing reads this without importing the module.
+SUMMARY = "review summary, report and queue of a dataset or a slide"
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "review", help="review summary, report and queue of a dataset or a slide"
-    )
+    parser = subparsers.add_parser("review", help=SUMMARY)
     actions = parser.add_subparsers(dest="review_command", metavar="ACTION")
     actions.required = True
 

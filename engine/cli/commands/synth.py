@@ -8,11 +8,14 @@ from pathlib import Path
 from engine.annotations import Dataset, ImageKind
 from engine.errors import CervixError
 
+# The help listing reads this without importing the module.
+SUMMARY = "draw a synthetic Pap-smear dataset (SIPaKMeD layout)"
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "synth",
-        help="draw a synthetic Pap-smear dataset (SIPaKMeD layout)",
+        help=SUMMARY,
         description="Draw a synthetic Pap-smear dataset in the SIPaKMeD layout: "
         "cluster images with exact cell and nucleus outlines for the five "
         "classes. The cells are not real; the folder is marked as synthetic.",

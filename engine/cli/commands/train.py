@@ -41,10 +41,14 @@ RESUMABLE = (
 )
 
 
+# The help listing reads this without importing the module.
+SUMMARY = "train a classifier, U-Net or Mask R-CNN on a dataset"
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train a classifier, U-Net or Mask R-CNN on a dataset",
+        help=SUMMARY,
         description="Train a model. Writes OUT/best (the best validation figure) "
         "and OUT/last (for --resume).",
     )

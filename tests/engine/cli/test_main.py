@@ -54,3 +54,38 @@ def test_a_reader_that_closes_early_gets_no_traceback(tmp_path):
 
     assert "Traceback" not in errors and "BrokenPipeError" not in errors
     assert status == EXIT_BROKEN_PIPE
+
+
+def test_the_help_listing_names_every_command_without_importing_torch():
+    # A fresh interpreter: the test session has long imported torch.
+    script = (
+        "import sys, contextlib, io\n"
+        "from engine.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(out.getvalue())\n"
+        "print('torch imported:', 'torch' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert "torch imported: False" in shown
+    listing = " ".join(shown.split())
+    for command, summary in [
+        ("train", "train a classifier, U-Net or Mask R-CNN on a dataset"),
+        ("synth-slide", "write a synthetic pyramidal OME-TIFF slide"),
+        ("import", "convert Herlev or ISBI 2014 into a dataset"),
+    ]:
+        assert f"{command} {summary}" in listing
+
+
+def test_a_named_command_still_parses_its_own_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+
+    assert "--epochs" in capsys.readouterr().out
