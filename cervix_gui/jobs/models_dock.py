@@ -188,6 +188,8 @@ class ModelsDock(QScrollArea):
 
     def _on_read(self, listed: list[ListedModel], select: Path | None) -> None:
         self._reading = None
+        if getattr(self.window, "closed", False):
+            return  # read for a window that has closed since
         if self._read_again is not False:
             select, self._read_again = self._read_again, False
             self.refresh(select)
@@ -196,6 +198,8 @@ class ModelsDock(QScrollArea):
 
     def _on_read_failed(self, message: str) -> None:
         self._reading = None
+        if getattr(self.window, "closed", False):
+            return
         self._read_again = False
         self.card.setText(f"The models could not be listed: {message}")
 
