@@ -25,9 +25,10 @@ from cervix_gui.jobs.docks import add_job_docks
 from cervix_gui.layers_dock import LayersDock
 from cervix_gui.legend import ClassLegend
 from cervix_gui.measurements_dock import MeasurementsDock
-from cervix_gui.opening import IMAGE_FILTER, Opener
+from cervix_gui.opening import IMAGE_FILTER, Opener, what_is_opened
 from cervix_gui.palette import ClassPalette
 from cervix_gui.prediction_loading import PredictionLayers
+from cervix_gui.preferences import install_preferences
 from cervix_gui.recent_files import RecentFiles
 from cervix_gui.review.install import install_review
 from cervix_gui.status_bar import ViewerStatusBar
@@ -48,9 +49,11 @@ DOCK_WIDTH = 330  # wide enough for "Superficial-intermediate" and its count
 SYNTHETIC_SUFFIX = " \u2014 synthetic sample"
 
 
-def _measure_file(record: ImageRecord):
+def _measure_file(record: ImageRecord, cells: tuple):
+    """The measurements of `cells`, a copy taken when measuring was asked for, so
+    that an edit made meanwhile cannot change the list under the worker."""
     with open_image(record.path) as source:
-        return measure_cells(record.cells, source, record.key)
+        return cells, measure_cells(list(cells), source, record.key)
 
 
 def _scrolling(widget) -> QScrollArea:
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         self.predictions.shown.connect(self.editing.predictions_shown)
         self.review = install_review(self)
         self.jobs = add_job_docks(self, self.settings)
+        self.preferences = install_preferences(self)
         self.resizeDocks([self.browser_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.measurements_dock], [300], Qt.Orientation.Vertical)
@@ -161,6 +165,7 @@ class MainWindow(QMainWindow):
             or self.viewer.busy()
             or self.editing.busy()
             or self.jobs.busy()
+            or self.export_menu.busy()
         )
 
     # -- opening ------------------------------------------------------------------
@@ -226,7 +231,7 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()
         log.warning("Cannot open %r: %s", str(path), message)
         if self.errors_in_dialogs:
-            what = "image" if path.is_file() else "dataset"
+            what = what_is_opened(path)
             QMessageBox.critical(self, f"Cannot open this {what}", message)
         else:
             self.status.showMessage(message)
@@ -329,18 +334,26 @@ class MainWindow(QMainWindow):
         self.status.show_image(record.size, len(record.cells))
         self.legend.show_counts(Counter(cell.class_name for cell in record.cells))
         self.measurements.show_measuring(len(record.cells))
-        self._start("measure", _measure_file, record, self._on_measured, record.key)
+        cells = tuple(record.cells)
+        self._start(
+            "measure", _measure_file, (record, cells), self._on_measured, record.key
+        )
 
     def _start(self, name: str, function, argument, on_done, key: str) -> None:
+        def forget() -> None:
+            # A newer job of the same name may have replaced this one; it stays.
+            if self._jobs.get(name) is job:
+                del self._jobs[name]
+
         def finished(result) -> None:
-            self._jobs.pop(name, None)
+            forget()
             if self.closed:
                 return
             if self.current_record() is not None and self.current_record().key == key:
                 on_done(result)
 
         def failed(message: str) -> None:
-            self._jobs.pop(name, None)
+            forget()
             if self.closed:
                 return
             log.warning("%s of %r failed: %s", name, key, message)
@@ -349,15 +362,19 @@ class MainWindow(QMainWindow):
             elif name == "cells":
                 self.status.showMessage(f"The cells were not read: {message}")
 
-        self._jobs[name] = start_job(
+        job = self._jobs[name] = start_job(
             function,
             *argument if isinstance(argument, tuple) else (argument,),
             on_finished=finished,
             on_failed=failed,
         )
 
-    def _on_measured(self, measured) -> None:
+    def _on_measured(self, result) -> None:
+        cells, measured = result
         record = self.current_record()
+        if list(cells) != list(record.cells):
+            # An edit came in while measuring; its own measuring shows the result.
+            return
         self.measurements.show_measurements(record.cells, measured, self.class_palette)
         self._on_selection(self.viewer.selection.image_key, self.viewer.selection.cells)
 

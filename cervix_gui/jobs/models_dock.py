@@ -335,12 +335,7 @@ class ModelsDock(QScrollArea):
             record = self.window.current_record()
             return set() if record is None else {record.key}
         if scope == SCOPES[1]:
-            tree = self.window.browser.tree
-            return {
-                key
-                for item in tree.selectedItems()
-                if (key := item.data(0, Qt.ItemDataRole.UserRole)) is not None
-            }
+            return set(self.window.browser.selected_keys())
         return None
 
     def _on_event(self, record: JobRecord, engine_event) -> None:

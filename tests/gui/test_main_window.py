@@ -38,7 +38,7 @@ def test_a_folder_that_is_not_a_dataset_is_explained(
 
     assert len(boxes.shown) == 1
     title, text = boxes.shown[0]
-    assert title == "Cannot open this dataset"
+    assert title == "Cannot open this dataset folder"
     assert str(folder) in text
     assert "im_Parabasal" in text  # what a dataset folder should hold
     assert window.dataset is None

@@ -19,7 +19,6 @@ from cervix_gui.preferences import (
     CACHE_DEFAULT_MB,
     MEGABYTE,
     default_device,
-    install_preferences,
 )
 from cervix_gui.preferences_widgets import find_gpus
 from cervix_gui.viewer.layer_stack import LAYER_COLOURS
@@ -51,7 +50,7 @@ def own_class_colours():
 
 @pytest.fixture
 def make_window(qtbot, settings_path):
-    """A real main window on the settings file, with the preferences installed."""
+    """A real main window on the settings file; it installs its preferences."""
     from cervix_gui.main_window import MainWindow
 
     def make():
@@ -59,8 +58,7 @@ def make_window(qtbot, settings_path):
         window = MainWindow(settings=settings)
         window.errors_in_dialogs = False
         qtbot.addWidget(window)
-        handle = install_preferences(window)
-        return window, handle
+        return window, window.preferences
 
     return make
 
@@ -267,3 +265,19 @@ def test_a_stored_gpu_this_computer_lacks_stays_chosen_and_says_so(
 
     assert dialog.device.currentData() == "cuda:3"
     assert "not found" in dialog.device.currentText()
+
+
+def test_the_window_offers_preferences_once_in_its_edit_menu(make_window):
+    window, _handle = make_window()
+
+    edit_menu = next(
+        action.menu()
+        for action in window.menuBar().actions()
+        if action.text().replace("&", "") == "Edit"
+    )
+    named = [
+        action
+        for action in edit_menu.actions()
+        if action.text().replace("&", "").startswith("Preferences")
+    ]
+    assert named == [window.preferences.action]
