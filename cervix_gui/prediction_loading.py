@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from cervix_gui.workers import Job, start_job
 from engine.errors import CervixError
@@ -18,6 +18,9 @@ from engine.predictions import ImagePredictions, PredictionStore
 log = logging.getLogger(__name__)
 
 NO_RUNS = "No predictions stored yet: run the models on this image first."
+# How often cells a running analysis has found are drawn again: often enough to
+# watch a slide fill, seldom enough that redrawing costs the window little.
+FOUND_REDRAW_MS = 1000
 
 
 @dataclass
@@ -64,6 +67,7 @@ class PredictionLayers(QObject):
     shows them in the model layers; `shown` tells who else needs them."""
 
     shown = Signal(object)  # StoredPredictions
+    found_drawn = Signal(int)  # cells of a running analysis drawn so far
 
     def __init__(self, viewer, layers_dock, parent=None):
         super().__init__(parent)
@@ -74,6 +78,12 @@ class PredictionLayers(QObject):
         self._record = None
         self._store: PredictionStore | None = None
         self._palette = None
+        self._found: list = []  # cells a running analysis found in the shown image
+        self._found_key: str | None = None
+        self._found_timer = QTimer(self)
+        self._found_timer.setSingleShot(True)
+        self._found_timer.setInterval(FOUND_REDRAW_MS)
+        self._found_timer.timeout.connect(self._draw_found)
         layers_dock.run_chosen.connect(self._on_run_chosen)
 
     def busy(self) -> bool:
@@ -83,6 +93,7 @@ class PredictionLayers(QObject):
         """Read `run` (None: the newest) of `store` for `record`, then show it."""
         self._record, self._store, self._palette = record, store, palette
         self.stored = None
+        self._forget_found()
         if store is None:
             return
         names = [cell_class.name for cell_class in palette.scheme.classes]
@@ -96,6 +107,39 @@ class PredictionLayers(QObject):
             on_finished=lambda stored: self._on_loaded(key, stored),
             on_failed=lambda message: self._on_failed(key, message),
         )
+
+    def add_found(self, record, cells, palette) -> None:
+        """Cells that a running analysis has just written for `record`, the shown
+        image: drawn within a second, before the run ends (a slide fills as its
+        tiles are analysed); the finished run is read in full by `load`."""
+        if self._found_key != record.key:
+            self._forget_found()
+            self._found_key = record.key
+        self._record, self._palette = record, palette
+        first = not self._found
+        self._found.extend(cells)
+        if first:
+            self._draw_found()  # the first cells at once, the rest in a while
+        elif not self._found_timer.isActive():
+            self._found_timer.start()
+
+    def found_count(self) -> int:
+        return len(self._found)
+
+    def _forget_found(self) -> None:
+        self._found, self._found_key = [], None
+        self._found_timer.stop()
+
+    def _draw_found(self) -> None:
+        if not self._found or not self._current(self._found_key):
+            return
+        names = [cell_class.name for cell_class in self._palette.scheme.classes]
+        outlines = CellOutlines.from_predictions(self._found, names)
+        outlines.prepare()
+        self.viewer.layers.show_predicted_cells(
+            outlines, self._palette, self.viewer.content_rect()
+        )
+        self.found_drawn.emit(len(self._found))
 
     def _current(self, key: str) -> bool:
         return self._record is not None and self._record.key == key

@@ -339,10 +339,17 @@ class ModelsDock(QScrollArea):
         return None
 
     def _on_event(self, record: JobRecord, engine_event) -> None:
-        """An analysed image that is on screen is shown at once."""
-        from engine.inference import ImageDone
+        """Cells found in the image on screen are drawn as they come, and the
+        image is read in full from the store once it is done."""
+        from engine.inference import CellsFound, ImageDone
 
-        if isinstance(engine_event, ImageDone):
+        if isinstance(engine_event, CellsFound):
+            shown = self.window.current_record()
+            if shown is not None and shown.key == engine_event.image_key:
+                self.window.predictions.add_found(
+                    shown, engine_event.cells, self.window.class_palette
+                )
+        elif isinstance(engine_event, ImageDone):
             self._show_if_shown(record, engine_event.key)
 
     def _show_if_shown(self, record: JobRecord, key: str) -> None:

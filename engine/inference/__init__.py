@@ -10,6 +10,7 @@ gives the classifier's class activation maps; `export_predictions_geojson` and
 
 from engine.inference.events import (
     CancelToken,
+    CellsFound,
     ImageDone,
     InferenceEvent,
     PipelineFinished,
@@ -45,6 +46,7 @@ __all__ = [
     "CancelToken",
     "ClassifierPredictor",
     "GradCam",
+    "CellsFound",
     "ImageDone",
     "ImageJob",
     "ImageResult",

@@ -27,6 +27,18 @@ class TilesProgress:
 
 
 @dataclass(frozen=True)
+class CellsFound:
+    """Cells just written for the image being analysed, so that a viewer can draw
+    them while the rest of a slide is still being analysed. Unlike the other
+    events it carries objects, not only numbers: the cells' outlines."""
+
+    image_key: str
+    cells: tuple  # PredictedCell, numbered as stored
+    image_index: int = 0
+    image_count: int = 1
+
+
+@dataclass(frozen=True)
 class ImageDone:
     """An image whose cells (and mask, and map) are written in full."""
 
@@ -79,7 +91,7 @@ class PipelineFinished:
     summary: PipelineSummary
 
 
-InferenceEvent = TilesProgress | ImageDone | PipelineFinished
+InferenceEvent = TilesProgress | CellsFound | ImageDone | PipelineFinished
 EventCallback = Callable[[InferenceEvent], None]
 
 
@@ -90,6 +102,7 @@ class Cancelled(Exception):
 __all__ = [
     "CancelToken",
     "Cancelled",
+    "CellsFound",
     "EventCallback",
     "ImageDone",
     "InferenceEvent",

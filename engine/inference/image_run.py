@@ -23,7 +23,7 @@ from engine.annotations.cells import Cell
 from engine.images import ImageSource
 from engine.inference.cells import CellClassifier, predicted_cell
 from engine.inference.crops import crop_window
-from engine.inference.events import Cancelled, TilesProgress
+from engine.inference.events import Cancelled, CellsFound, TilesProgress
 from engine.inference.image_output import ImageOutput, ImageResult
 from engine.inference.merge import InstanceMerger, MergedCell, instances_of_tile
 from engine.inference.prefetch import reader_threads
@@ -242,8 +242,7 @@ class ImageRun:
         self.stage.submit(cells)
         # A batch of crops stays with the readers while the models go on.
         ahead = self.stage.batch_size
-        for classified in self.stage.ready(flush=final, ahead=ahead):
-            self.output.write(classified)
+        self._write(self.stage.ready(flush=final, ahead=ahead))
         self._write_mask_strips()
         if self.gradcam is not None:
             reach = self._gradcam_reach()
@@ -306,6 +305,17 @@ class ImageRun:
             strip = np.pad(strip, pad, mode="edge")
         return np.ascontiguousarray(strip)
 
+    def _write(self, classified_cells) -> None:
+        """Write finished cells, then say which, so a window can draw them now."""
+        written = []
+        for classified in classified_cells:
+            self.output.write(classified)
+            written.append(classified.cell)
+        if written:
+            self.pipeline.emit(
+                CellsFound(self.key, tuple(written), self.index, self.count)
+            )
+
     def _classify_annotated(self) -> None:
         batch = max(1, self.stage.batch_size)
         for start in range(0, len(self.annotated), batch):
@@ -323,8 +333,7 @@ class ImageRun:
                 ]
             )
             # Two batches stay with the readers while this one is classified.
-            for classified in self.stage.ready(ahead=2 * batch):
-                self.output.write(classified)
+            self._write(self.stage.ready(ahead=2 * batch))
             if self.gradcam is not None:
                 following = start + batch
                 limit = math.inf
@@ -334,8 +343,7 @@ class ImageRun:
                 pending = self.stage.pending_top()
                 self.gradcam.flush(limit if pending is None else min(pending, limit))
             self._progress()
-        for classified in self.stage.ready(flush=True):
-            self.output.write(classified)
+        self._write(self.stage.ready(flush=True))
         self._progress()
 
     def _finish(self) -> ImageResult:

@@ -12,6 +12,7 @@ from shapely.geometry import Polygon
 from engine.images import open_image
 from engine.images.slide_cells import read_cells_geojson
 from engine.inference import (
+    CellsFound,
     ClassifierPredictor,
     ImageDone,
     ImageJob,
@@ -39,6 +40,8 @@ def slide_run(
         unet=UNetPredictor.from_checkpoint(unet_checkpoint, "cpu"),
         gradcam=True,
         on_event=events.append,
+        # Small batches, so that even this small slide's cells come in parts.
+        batch_size=2,
     )
     store = PredictionStore(tmp_path_factory.mktemp("slide-run") / "predictions")
     path = synthetic_slide.path
@@ -49,6 +52,27 @@ def slide_run(
     finally:
         torch.set_num_threads(threads)
     return summary, store, events, pipeline
+
+
+def test_cells_are_announced_as_they_are_written_before_the_slide_is_done(
+    slide_run,
+):
+    _summary, store, events, _pipeline = slide_run
+    key = "smear.ome.tif"
+    stored = store.load_cells("run", key).cells
+    found = [e for e in events if isinstance(e, CellsFound)]
+    done_at = next(i for i, e in enumerate(events) if isinstance(e, ImageDone))
+
+    # More than one batch, every one before the image is done: a viewer can
+    # draw the slide's cells while the rest is still being analysed.
+    assert len(found) > 1
+    assert all(events.index(e) < done_at for e in found)
+    assert {e.image_key for e in found} == {key}
+    announced = [cell for e in found for cell in e.cells]
+    assert [cell.id for cell in announced] == [cell.id for cell in stored]
+    for told, kept in zip(announced, stored, strict=True):
+        assert np.allclose(told.cytoplasm, kept.cytoplasm, atol=0.01)
+        assert told.predicted_class == kept.predicted_class
 
 
 def _dice(a: np.ndarray, b: np.ndarray) -> float:

@@ -58,7 +58,9 @@ def small_slide_here(tmp_path_factory) -> Path:
     from engine.images.synth_slide import write_synthetic_slide
 
     folder = tmp_path_factory.mktemp("jobs-slide")
-    return write_synthetic_slide(folder / "smear.ome.tif", (768, 768), seed=3).path
+    slide = write_synthetic_slide(folder / "smear.ome.tif", (1024, 1024), seed=3)
+    assert slide.cell_count >= 8  # a slide without cells would test nothing
+    return slide.path
 
 
 @pytest.fixture

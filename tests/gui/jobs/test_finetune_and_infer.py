@@ -164,6 +164,7 @@ def test_a_slide_is_classified_batch_by_batch_into_its_layers(
     window, docks, qtbot, open_in, trained, small_slide_here, run_timeout
 ):
     assert open_in(small_slide_here)
+    assert len(window.current_record().cells) >= 8
     docks.models.make_active(trained["classifier"])
     tiles = []  # engine TilesProgress events
     docks.queue.event.connect(
@@ -171,10 +172,16 @@ def test_a_slide_is_classified_batch_by_batch_into_its_layers(
             tiles.append(event) if type(event).__name__ == "TilesProgress" else None
         )
     )
+    drawn = []  # (cells drawn, the job's state then)
+    window.predictions.found_drawn.connect(
+        lambda count: drawn.append((count, record.state))
+    )
     record = docks.models.run_inference("Current image")
     qtbot.waitUntil(lambda: not record.active, timeout=run_timeout)
     assert record.state == DONE, record.message
     assert tiles and tiles[-1].total == len(window.current_record().cells)
+    # The slide's cells reached its layers while the job was still running.
+    assert drawn and drawn[0][0] > 0 and drawn[0][1] == "running"
     assert docks.jobs.view(record).progress.value() == 1000
     qtbot.waitUntil(lambda: not window.busy(), timeout=run_timeout)
     stored = window.predictions.stored
