@@ -3,7 +3,19 @@ the model run it shows."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from engine.review import ReviewSource
+
+# The keys 1 to 5 give a cell the class at that place in the scheme, in the
+# gallery and in the viewer alike.
+CLASS_KEYS = {
+    Qt.Key.Key_1: 0,
+    Qt.Key.Key_2: 1,
+    Qt.Key.Key_3: 2,
+    Qt.Key.Key_4: 3,
+    Qt.Key.Key_5: 4,
+}
 
 
 def current_run(window) -> str | None:

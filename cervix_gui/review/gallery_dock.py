@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cervix_gui.review.context import review_source, scope_keys
+from cervix_gui.review.context import CLASS_KEYS, review_source, scope_keys
 from cervix_gui.review.gallery_model import THUMBNAIL_PX, CandidateModel
 from cervix_gui.review.slide_decisions import SlideDecisions
 from engine.errors import CervixError
@@ -57,13 +57,6 @@ SCOPES = (
     ("Dataset or slide", "all"),
 )
 QUEUES = (("Most suspicious first", "suspicious"), ("Training queue", "training"))
-CLASS_KEYS = {
-    Qt.Key.Key_1: 0,
-    Qt.Key.Key_2: 1,
-    Qt.Key.Key_3: 2,
-    Qt.Key.Key_4: 3,
-    Qt.Key.Key_5: 4,
-}
 COMMAND_MODIFIERS = (
     Qt.KeyboardModifier.ControlModifier
     | Qt.KeyboardModifier.AltModifier

@@ -11,7 +11,7 @@ import logging
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from cervix_gui.review.context import review_source
+from cervix_gui.review.context import CLASS_KEYS, review_source
 from engine.annotations.edits import EditGroup
 from engine.review import ReviewError, accept, image_candidates, reclassify, reject
 
@@ -19,13 +19,6 @@ log = logging.getLogger(__name__)
 
 MESSAGE_MS = 8000
 NEXT_KEY, PREVIOUS_KEY = "]", "["
-CLASS_KEYS = {
-    Qt.Key.Key_1: 0,
-    Qt.Key.Key_2: 1,
-    Qt.Key.Key_3: 2,
-    Qt.Key.Key_4: 3,
-    Qt.Key.Key_5: 4,
-}
 COMMAND_MODIFIERS = (
     Qt.KeyboardModifier.ControlModifier
     | Qt.KeyboardModifier.AltModifier
