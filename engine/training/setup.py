@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,9 +60,18 @@ class Start:
 
 def default_workers(device: torch.device, world_size: int) -> int:
     """Loader workers: on a CPU one, where a core is to spare, so that cropping and
-    augmenting overlap the step; a few on a GPU."""
+    augmenting overlap the step; a few on a GPU.
+
+    Workers are forked. On a CPU, a run on a thread other than the main one (a
+    window's job) gets none: forking a process whose other threads (the GUI's,
+    PyTorch's) may hold locks can leave the child stuck or dead, and the fork
+    itself stops every thread for as long as it copies the process's page
+    tables. Only a GPU's run, which needs its loaders to keep the GPU fed,
+    forks from a thread."""
     cores_per_rank = (os.cpu_count() or 1) // world_size
     if device.type == "cpu":
+        if threading.current_thread() is not threading.main_thread():
+            return 0
         return 1 if cores_per_rank >= 2 else 0
     return max(0, min(4, cores_per_rank - 1))
 
