@@ -23,8 +23,10 @@ The two alternate, after one untimed warm-up each; the median of the repeats
 is reported, with the machine's load average, since other work on a shared
 machine comes and goes.
 
-Memory: each slide size runs in a fresh process (the U-Net, its mask pyramid
-and its cells), which reports its resident memory before the run and its peak.
+Memory: each slide size runs in a fresh process (by default all three models:
+Mask R-CNN's cells merged across tiles, their nuclei from the U-Net, each cell
+classified; the mask pyramid and the cells file), which reports its resident
+memory before the run and its peak.
 
 The models are the small variants trained for seconds on a synthetic dataset
 with the training API (nothing is downloaded), or the ones in --models.
@@ -280,15 +282,29 @@ def efficiency_row(
     }
 
 
-def memory_child(slide: Path, unet: Path, scale: float, threads: int) -> None:
-    """Run in its own process: the U-Net over a whole slide; print JSON."""
+def memory_child(
+    slide: Path, checkpoints: dict[str, Path], scale: float, threads: int
+) -> None:
+    """Run in its own process: the models over a whole slide; print JSON."""
     torch.set_num_threads(threads)
-    predictor = UNetPredictor.from_checkpoint(unet, "cpu", BATCH["unet"])
-    pipeline = InferencePipeline(unet=predictor, scale=scale)
+    predictors = {
+        task: PREDICTORS[task].from_checkpoint(path, "cpu", BATCH[task])
+        for task, path in checkpoints.items()
+    }
+    pipeline = InferencePipeline(**predictors, scale=scale)
     with tempfile.TemporaryDirectory() as folder:
-        # One batch first, so that the model's own working memory is counted in
-        # "before" and the growth is the pipeline's.
-        predictor.predict_tiles(np.zeros((BATCH["unet"], 128, 128, 3), np.uint8))
+        # One batch of each first, so that the models' own working memory is
+        # counted in "before" and the growth is the pipeline's.
+        for task, predictor in predictors.items():
+            if task == "classifier":
+                side = predictor.input_size
+                predictor.predict_crops(
+                    np.zeros((BATCH[task], side, side, 3), np.uint8)
+                )
+            else:
+                predictor.predict_tiles(
+                    np.zeros((BATCH[task], SEG_SIZE, SEG_SIZE, 3), np.uint8)
+                )
         reset_peak()
         before = rss_mb()
         started = time.perf_counter()
@@ -310,7 +326,11 @@ def memory_child(slide: Path, unet: Path, scale: float, threads: int) -> None:
 
 
 def memory_row(
-    size: tuple[int, int], unet: Path, slides: Path, scale: float, threads: int
+    size: tuple[int, int],
+    checkpoints: dict[str, Path],
+    slides: Path,
+    scale: float,
+    threads: int,
 ) -> dict:
     slide = slides / f"slide-{size[0]}x{size[1]}.ome.tif"
     written = None
@@ -323,8 +343,8 @@ def memory_row(
         __file__,
         "--memory-child",
         str(slide),
-        "--unet",
-        str(unet),
+        "--checkpoints",
+        json.dumps({task: str(path) for task, path in checkpoints.items()}),
         "--scale",
         str(scale),
         "--threads",
@@ -364,11 +384,19 @@ def main() -> int:
         help="folder that keeps the memory runs' slides between runs (not the repo)",
     )
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--unet", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-models",
+        nargs="+",
+        choices=("unet", "maskrcnn", "classifier"),
+        default=["unet", "maskrcnn", "classifier"],
+        help="the models of the memory runs (default: all three)",
+    )
+    parser.add_argument("--checkpoints", help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.unet, args.scale, args.threads)
+        checkpoints = {t: Path(p) for t, p in json.loads(args.checkpoints).items()}
+        memory_child(args.memory_child, checkpoints, args.scale, args.threads)
         return 0
 
     torch.set_num_threads(args.threads)
@@ -418,14 +446,17 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
 def memory_table(args, models: dict[str, Path], work: Path) -> None:
     slides = args.slides or work
     slides.mkdir(parents=True, exist_ok=True)
+    chosen = {task: models[task] for task in args.memory_models}
+    names = ", ".join(f"{task} {RECIPES[task]['arch']}" for task in chosen)
     print(
-        f"\nPeak resident memory of `InferencePipeline.run` with the U-Net alone "
-        f"(unet-resnet18, 128-pixel tiles, batch {BATCH['unet']}) over whole "
-        f"synthetic slides (JPEG OME-TIFF, 0.6 um/px) at scale {args.memory_scale}: "
-        f"tiles, cells traced from the U-Net's pieces into the cells file, the "
-        f"mask pyramid written at full size. Each slide in a fresh process; "
-        f"'before' is after loading the model and one batch, the peak is VmHWM "
-        f"reset there; {args.threads} torch threads; slides in {slides}"
+        f"\nPeak resident memory of `InferencePipeline.run` with {names} "
+        f"(segmentation tiles of {SEG_SIZE} pixels) over whole synthetic slides "
+        f"(JPEG OME-TIFF, 0.6 um/px) at scale {args.memory_scale}: tiles, cells "
+        f"merged across tiles, classified and written to the cells file, the "
+        f"mask pyramid written at the U-Net's scale. Each slide in a fresh "
+        f"process; 'before' is after loading the models and one batch each, the "
+        f"peak is VmHWM reset there; {args.threads} torch threads; slides in "
+        f"{slides}"
     )
     print(
         f"{'slide':>13} {'tiles':>6} {'cells':>6} {'seconds':>8} "
@@ -435,7 +466,7 @@ def memory_table(args, models: dict[str, Path], work: Path) -> None:
     for text in args.sizes:
         width, _, height = text.partition("x")
         size = (int(width), int(height or width))
-        row = memory_row(size, models["unet"], slides, args.memory_scale, args.threads)
+        row = memory_row(size, chosen, slides, args.memory_scale, args.threads)
         written = f"{row['written']:.0f} s" if row["written"] else "before"
         print(
             f"{size[0]:>6}x{size[1]:<6} {row['tiles']:>6} {row['cells']:>6} "

@@ -13,7 +13,7 @@ from engine.images import ImageSource
 from engine.inference.cells import ClassifiedCell
 from engine.inference.cells_file import CellsFileWriter
 from engine.inference.rasters import BandCanvas, RasterStrips
-from engine.inference.tiling import CLUSTER_IMAGE_MAX_SIDE
+from engine.inference.tiling import CLUSTER_IMAGE_MAX_SIDE, TileGrid
 from engine.predictions import ImagePredictions, PredictionStore
 from engine.predictions.store import GRADCAM_SUFFIXES, MASK_SUFFIXES
 
@@ -55,6 +55,7 @@ class ImageOutput:
         *,
         mask: bool,
         gradcam: bool,
+        mask_grid: TileGrid | None = None,
     ):
         self.pipeline = pipeline
         self.key, self.store, self.run = key, store, run
@@ -71,28 +72,43 @@ class ImageOutput:
         self.class_counts: dict[str, int] = {}
         self.suspicious: list[tuple] = []
         self.mask = self.gradcam = None
+        self.mask_scale = 1.0  # the mask's pixels per level-0 pixel
         try:
-            self._open_rasters(source, pyramidal, mask, gradcam)
+            self._open_rasters(source, pyramidal, mask, gradcam, mask_grid)
         except BaseException:
             self.abort()
             raise
 
     def _open_rasters(
-        self, source: ImageSource, pyramidal: bool, mask: bool, gradcam: bool
+        self,
+        source: ImageSource,
+        pyramidal: bool,
+        mask: bool,
+        gradcam: bool,
+        mask_grid: TileGrid | None,
     ) -> None:
         key, store, run = self.key, self.store, self.run
         width, height = source.size
-        options = dict(microns_per_pixel=source.microns_per_pixel)
+        microns = source.microns_per_pixel
+        options = dict(microns_per_pixel=microns)
         if mask:
+            # A slide's mask stays at the U-Net's own resolution when that is
+            # coarser than the slide: it holds no more detail stretched, and its
+            # strips then cost the same few megabytes however wide the slide is.
+            mask_size, mask_microns = (width, height), microns
+            if pyramidal and mask_grid is not None and mask_grid.scale < 1.0:
+                mask_size = (mask_grid.width, mask_grid.height)
+                mask_microns = None if microns is None else microns / mask_grid.scale
+                self.mask_scale = mask_grid.scale
             self.mask = RasterStrips(
-                (width, height),
+                mask_size,
                 2,
                 tiff_path=store.mask_path(run, key, True) if pyramidal else None,
                 save_png=None
                 if pyramidal
                 else (lambda pixels: store.save_mask(run, key, pixels)),
                 name=f"U-Net mask of {key}",
-                **options,
+                microns_per_pixel=mask_microns,
             )
         if gradcam:
             raster = RasterStrips(

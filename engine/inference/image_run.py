@@ -119,11 +119,15 @@ class ImageRun:
                 run,
                 mask=self.unet is not None,
                 gradcam=self.stage.gradcam is not None,
+                mask_grid=self.unet_grid,
             )
         except BaseException:
             self._close()
             raise
         self.mask, self.gradcam = self.output.mask, self.output.gradcam
+        # The mask's rows are the U-Net's own (a slide seen coarser than level 0)
+        # or level-0 rows resized from them.
+        self.mask_in_working_rows = self.mask is not None and self.output.mask_scale < 1
 
     # -- the models' callbacks -------------------------------------------------
 
@@ -253,9 +257,12 @@ class ImageRun:
             self.gradcam.flush(limit)
         if self.band is not None:
             next_rows = self.mask.next_rows()
-            needed = (
-                self.unet_grid.working_y(next_rows[0]) - 2 if next_rows else math.inf
-            )
+            if next_rows is None:
+                needed = math.inf
+            elif self.mask_in_working_rows:
+                needed = next_rows[0]
+            else:
+                needed = self.unet_grid.working_y(next_rows[0]) - 2
             if frontier < math.inf:
                 needed = min(needed, self.unet_grid.working_y(frontier) - 2)
             self.band.release_above(
@@ -276,15 +283,21 @@ class ImageRun:
         grid, scale = self.unet_grid, self.unet_grid.scale
         while (rows := self.mask.next_rows()) is not None:
             top, bottom = rows
-            last = min(grid.height, math.ceil((bottom - 0.5) * scale - 0.5) + 2)
+            if self.mask_in_working_rows:
+                last = bottom
+            else:
+                last = min(grid.height, math.ceil((bottom - 0.5) * scale - 0.5) + 2)
             if not self.band.complete and self.band.ready_until < last:
                 return
             self.mask.put(self._mask_strip(top, bottom))
 
     def _mask_strip(self, top: int, bottom: int) -> np.ndarray:
-        """Level-0 rows [top, bottom) of the mask, resized from the U-Net's rows
-        (a working row y sits at level-0 row (y + 0.5) / scale - 0.5)."""
+        """Rows [top, bottom) of the mask: the U-Net's own rows, or level-0 rows
+        resized from them (a working row y sits at level-0 row
+        (y + 0.5) / scale - 0.5)."""
         grid, scale = self.unet_grid, self.unet_grid.scale
+        if self.mask_in_working_rows:
+            return np.ascontiguousarray(self.band.rows(top, bottom)[:, : grid.width])
         if scale == 1.0:
             return np.ascontiguousarray(self.band.rows(top, bottom)[:, : self.width])
         first = max(0, math.floor((top + 0.5) * scale - 0.5) - 1)

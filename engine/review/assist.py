@@ -83,7 +83,7 @@ def propose_outline(
                 probabilities=instance.probabilities,
                 score=instance.score,
             )
-    mask = UnetMask.open(store, run, image_key)
+    mask = UnetMask.open(store, run, image_key, image_size)
     if mask is None:
         return None
     with mask:

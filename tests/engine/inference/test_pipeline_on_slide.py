@@ -23,6 +23,7 @@ from engine.inference import (
 )
 from engine.models import build_model
 from engine.predictions import PredictionStore
+from engine.review.unet_mask import UnetMask
 from engine.training.data import fill_polygons
 
 from .conftest import disc_image, fake_card, write_png
@@ -111,7 +112,11 @@ def test_the_unet_mask_matches_the_true_cells(slide_run, synthetic_slide):
     true_nuclei = fill_polygons((1024, 1024), [c.nucleus for c in truth]) > 0
     with open_image(store.find_mask("run", "smear.ome.tif")) as mask:
         assert mask.level_count > 1
-        pixels = mask.read_region(0, 0, 0, 1024, 1024)
+    # The mask file keeps the U-Net's own resolution; read over the slide, it
+    # is stretched to the slide's pixels.
+    with UnetMask.open(store, "run", "smear.ome.tif") as mask:
+        assert mask.size == (1024, 1024)
+        pixels = mask.read(0, 0, 1024, 1024)[2] * 255
     predicted = store.load_cells("run", "smear.ome.tif").cells
     outlines = fill_polygons((1024, 1024), [c.cytoplasm for c in predicted]) > 0
 

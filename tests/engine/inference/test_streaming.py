@@ -21,6 +21,7 @@ from engine.inference import (
 from engine.inference.prefetch import Prefetcher
 from engine.inference.rasters import HELD_STRIPS
 from engine.predictions import PredictionStore
+from engine.review.unet_mask import UnetMask
 
 from .conftest import disc_image, write_png
 
@@ -67,9 +68,12 @@ def test_the_mask_of_a_slide_is_a_pyramid_of_what_the_unet_said(tmp_path, fake_u
         run_on(path, store, run, unet=fake_unet, scale=scale)
         mask_path = store.find_mask(run, path.name)
         assert mask_path.name.endswith(".mask.ome.tif")
+        # Seen coarser than the slide, the mask keeps the U-Net's resolution.
         with open_image(mask_path) as mask:
-            assert mask.size == (700, 600) and mask.level_count > 1
-            cells = mask.read_region(0, 0, 0, 700, 600)[..., 0] >= 128
+            assert mask.size == (round(700 * scale), round(600 * scale))
+            assert mask.level_count > 1
+        with UnetMask.open(store, run, path.name) as mask:
+            cells = mask.read(0, 0, 700, 600)[2][..., 0] >= 0.5
         expected = level0.mean(axis=2) < 160
         agreement = (cells == expected).mean()
         # At full scale the mask is the U-Net's answer; at half scale it is that

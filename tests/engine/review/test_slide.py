@@ -43,10 +43,13 @@ def write_tiled(path, rgb):
     )
 
 
-@pytest.fixture
-def slide(tmp_path):
+@pytest.fixture(params=[1.0, 0.25], ids=["mask-at-level-0", "mask-at-unet-scale"])
+def slide(tmp_path, request):
     """A pale slide with one stained cell; a run that found it (dyskeratotic) and a
-    second cell that the U-Net does not see; the U-Net mask as an OME-TIFF."""
+    second cell that the U-Net does not see; the U-Net mask as an OME-TIFF, at the
+    slide's resolution or, as the pipeline keeps it for a U-Net that sees the
+    slide coarser, at a quarter of it."""
+    mask_scale = request.param
     width, height = SIZE
     path = tmp_path / "smear.ome.tif"
     pixels = np.full((height, width, 3), 235, np.uint8)
@@ -78,6 +81,9 @@ def slide(tmp_path):
     mask = np.zeros((height, width, 3), np.uint8)
     cv2.circle(mask, CELL_CENTRE, CELL_RADIUS, (230, 0, 0), -1)
     cv2.circle(mask, CELL_CENTRE, 12, (230, 220, 0), -1)
+    if mask_scale != 1.0:
+        mask_size = (round(width * mask_scale), round(height * mask_scale))
+        mask = cv2.resize(mask, mask_size, interpolation=cv2.INTER_AREA)
     write_tiled(store.mask_path("run-a", "smear", pyramidal=True), mask)
     return path, store
 
