@@ -97,6 +97,11 @@ PREDICTORS = {
     "maskrcnn": MaskRCNNPredictor,
 }
 BATCH = {"classifier": 32, "unet": 8, "maskrcnn": 4}
+# The memory runs' slides are drawn at 1/8 of the models' pixel size, as a fine
+# scan would be: the models see them at scale 0.125, a 50,000-pixel slide in a
+# few thousand tiles, and still find its cells.
+MEMORY_SCALE = 0.125
+MEMORY_MPP = MODEL_MPP * MEMORY_SCALE
 
 
 def maxrss_mb() -> float:
@@ -332,11 +337,11 @@ def memory_row(
     scale: float,
     threads: int,
 ) -> dict:
-    slide = slides / f"slide-{size[0]}x{size[1]}.ome.tif"
+    slide = slides / f"slide-{size[0]}x{size[1]}-{MEMORY_MPP:g}um.ome.tif"
     written = None
     if not slide.exists():
         started = time.perf_counter()
-        write_synthetic_slide(slide, size, seed=1, microns_per_pixel=0.6)
+        write_synthetic_slide(slide, size, seed=1, microns_per_pixel=MEMORY_MPP)
         written = time.perf_counter() - started
     command = [
         sys.executable,
@@ -371,8 +376,9 @@ def main() -> int:
     parser.add_argument(
         "--memory-scale",
         type=float,
-        default=0.125,
-        help="U-Net scale for the memory runs (smaller: fewer tiles, same bands)",
+        default=MEMORY_SCALE,
+        help="the models' scale in the memory runs (their slides are drawn for "
+        f"{MEMORY_SCALE})",
     )
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument(
@@ -451,8 +457,9 @@ def memory_table(args, models: dict[str, Path], work: Path) -> None:
     print(
         f"\nPeak resident memory of `InferencePipeline.run` with {names} "
         f"(segmentation tiles of {SEG_SIZE} pixels) over whole synthetic slides "
-        f"(JPEG OME-TIFF, 0.6 um/px) at scale {args.memory_scale}: tiles, cells "
-        f"merged across tiles, classified and written to the cells file, the "
+        f"(JPEG OME-TIFF, {MEMORY_MPP:g} um/px) at scale {args.memory_scale}: "
+        f"tiles, cells merged across tiles, classified and written to the cells "
+        f"file, the "
         f"mask pyramid written at the U-Net's scale. Each slide in a fresh "
         f"process; 'before' is after loading the models and one batch each, the "
         f"peak is VmHWM reset there; {args.threads} torch threads; slides in "

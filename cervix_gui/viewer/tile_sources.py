@@ -109,7 +109,10 @@ class SourceTiles(TileProvider):
         return self.reader.tile_size
 
     def level_for_zoom(self, zoom: float) -> int:
-        return self.source.level_for_downsample(1.0 / max(zoom, 1e-9))
+        # `zoom` is in screen pixels per image pixel; a stretched raster has
+        # fewer pixels of its own per image pixel.
+        own_zoom = zoom * self.size()[0] / self._levels[0].width
+        return self.source.level_for_downsample(1.0 / max(own_zoom, 1e-9))
 
     def render(self, level: int, tile_x: int, tile_y: int) -> QImage:
         pixels = self.reader.read_tile(level, tile_x, tile_y)

@@ -24,6 +24,7 @@ from engine.images import ImageSource
 from engine.inference.cells import CellClassifier, predicted_cell
 from engine.inference.crops import crop_window
 from engine.inference.events import Cancelled, CellsFound, TilesProgress
+from engine.inference.heap import HeapTrimmer
 from engine.inference.image_output import ImageOutput, ImageResult
 from engine.inference.merge import InstanceMerger, MergedCell, instances_of_tile
 from engine.inference.prefetch import reader_threads
@@ -187,11 +188,13 @@ class ImageRun:
             if self.leader is None:
                 self._classify_annotated()
             else:
+                heap = HeapTrimmer()
                 while not self.leader.done:
                     self._check_cancel()
                     if self.leader.step() == 0:
                         break
                     self._after_step(final=False)
+                    heap.maybe_trim()
                 self._after_step(final=True)
             return self._finish()
         except BaseException:

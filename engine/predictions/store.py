@@ -9,7 +9,10 @@ which may contain `/`):
   probabilities, predicted class, score), with the models that produced them;
 - `<key>.mask.png` or `<key>.mask.ome.tif`: the U-Net's cell (red channel) and
   nucleus (green channel) probabilities as 0-255, the TIFF form pyramidal for
-  slides, both readable through `engine.images.open_image`;
+  slides, both readable through `engine.images.open_image`. A slide's mask
+  keeps the U-Net's own resolution when that is coarser than the slide (its
+  size is the slide's times the U-Net's scale, its pixel size in the OME
+  metadata); `engine.review.unet_mask.UnetMask` reads it in the slide's pixels;
 - `<key>.gradcam.png` or `<key>.gradcam.ome.tif`: the classifier's class
   activation map in the red channel, same convention.
 

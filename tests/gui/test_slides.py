@@ -190,3 +190,32 @@ def test_arrow_keys_pan_and_space_drag_pans_whatever_the_tool(
     qtbot.keyRelease(view, Qt.Key.Key_Space)
     assert len(tool.pressed) == 1  # the space-drag was not the tool's
     assert centre().x() < still.x() - 50  # dragged right: the image moved right
+
+
+def test_a_mask_coarser_than_its_slide_is_drawn_from_its_own_sharpest_level(
+    tmp_path,
+):
+    """The pipeline keeps a slide's U-Net mask at the U-Net's scale (here 1/8):
+    stretched over the slide, its level 0 serves the slide's 1/8 zoom."""
+    import numpy as np
+
+    from engine.images import TileCache, open_image
+    from engine.images.pyramid_writer import write_pyramidal_ome_tiff
+
+    path = tmp_path / "smear.mask.ome.tif"
+    tile = np.zeros((256, 256, 3), np.uint8)
+    write_pyramidal_ome_tiff(
+        path, (1024, 512), lambda x, y: tile, tile_size=256, compression="zlib"
+    )
+    with open_image(path) as source:
+        assert source.level_count >= 3
+        tiles = tile_sources.SourceTiles(
+            source, TileCache(1 << 20), "mask", shown_size=(8192.0, 4096.0)
+        )
+        assert tiles.size() == (8192.0, 4096.0)
+        assert tiles.level_for_zoom(1.0) == 0
+        assert tiles.level_for_zoom(1 / 8) == 0
+        assert tiles.level_for_zoom(1 / 16) == 1
+        assert tiles.level_for_zoom(1 / 32) == 2
+        # A tile of level 0 covers 8 times its pixels of the slide.
+        assert tiles.tile_rect(0, 1, 0).getRect() == (2048.0, 0.0, 2048.0, 2048.0)
