@@ -98,6 +98,10 @@ class EditMenu:
         self.show_history = self.history_dock.toggleViewAction()
         self.show_history.setText("Undo &history")
         self.show_history.setShortcut(QKeySequence("Ctrl+H"))
+        # Shown among tabbed docks, it comes to the front.
+        self.show_history.triggered.connect(
+            lambda shown: shown and self.history_dock.raise_()
+        )
         window.addAction(self.show_history)
 
         self.menu = self._build_menu()

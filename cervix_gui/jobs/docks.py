@@ -47,6 +47,12 @@ def add_job_docks(window, settings=None) -> JobDocks:
         window.tabifyDockWidget(inspector, models_dock)
     jobs_dock = window._dock("Jobs", "jobsDock", jobs, right)
     window.tabifyDockWidget(models_dock, jobs_dock)
+    # The undo history, hidden until asked for, joins the same tabs: alone in
+    # the column it would split it, and Qt left a stale tab bar over it.
+    history = window.findChild(QDockWidget, "historyDock")
+    if history is not None:
+        window.tabifyDockWidget(jobs_dock, history)
+        history.hide()
     (inspector or models_dock).raise_()
     menu = window.menuBar().addMenu("&Models")
     menu.addAction("&Fine-tune\u2026", models.open_fine_tune_dialog)

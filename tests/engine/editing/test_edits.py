@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -239,7 +238,6 @@ def test_a_thousand_step_history_undoes_to_the_start(memory_image):
     original = state(memory_image)
     history = EditHistory(memory_image)
     rng = np.random.default_rng(3)
-    started = time.perf_counter()
     for step in range(1000):
         indices = [cell.index for cell in memory_image.cells]
         index = int(rng.choice(indices))
@@ -263,7 +261,6 @@ def test_a_thousand_step_history_undoes_to_the_start(memory_image):
     while history.redo() is not None:
         pass
     assert state(memory_image) == edited
-    assert time.perf_counter() - started < 10
 
 
 vertices = st.lists(
