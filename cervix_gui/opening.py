@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from xml.etree import ElementTree
 
-import tifffile
 from PySide6.QtCore import QObject, Signal
 
 from cervix_gui.workers import Job, start_job
 from engine.annotations import Dataset
 from engine.errors import CervixError
 from engine.images.slide_cells import open_single_image
+from engine.images.synth_slide import is_synthetic_slide
 
 log = logging.getLogger(__name__)
 
-SYNTHETIC_MARK = "SYNTHETIC "  # how a synthetic slide's OME description starts
 
 IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 SLIDE_SUFFIXES = (".svs", ".ndpi", ".mrxs", ".scn", ".vms", ".vmu", ".bif")
@@ -56,31 +54,6 @@ def open_anything(path: Path):
     if path.is_dir():
         return Dataset.open(path)
     return open_single_image(path, with_cells=False)
-
-
-def is_synthetic_slide(path: Path) -> bool:
-    """Whether an OME-TIFF says in its image description that Cervix Studio drew
-    it (`cervix synth-slide` writes "SYNTHETIC slide drawn by ..." there)."""
-    # Not yet in engine.images, whose image sources do not expose the OME
-    # description; read here with tifffile until they do.
-    if not path.name.lower().endswith((".ome.tif", ".ome.tiff")):
-        return False
-    try:
-        with tifffile.TiffFile(path) as tiff:
-            ome_xml = tiff.ome_metadata or ""
-    except (OSError, ValueError, tifffile.TiffFileError) as error:
-        log.debug("No OME description read from %s: %s", path, error)
-        return False
-    try:
-        root = ElementTree.fromstring(ome_xml)
-    except ElementTree.ParseError as error:
-        log.debug("The OME-XML of %s does not parse: %s", path, error)
-        return False
-    return any(
-        (element.text or "").startswith(SYNTHETIC_MARK)
-        for element in root.iter()
-        if element.tag.endswith("}Description") or element.tag == "Description"
-    )
 
 
 def _open_and_inspect(path: Path):

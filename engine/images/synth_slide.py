@@ -15,6 +15,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
+
+import tifffile
 
 from engine.images.pyramid_writer import (
     Progress,
@@ -26,6 +29,8 @@ from engine.images.slide_painter import SlidePainter, SlideRecipe
 from engine.synthetic import SyntheticCell
 
 log = logging.getLogger(__name__)
+
+SYNTHETIC_MARK = "SYNTHETIC "  # how a synthetic slide's OME description starts
 
 SYNTHETIC_NOTICE = (
     "SYNTHETIC slide drawn by Cervix Studio from random numbers; "
@@ -200,3 +205,26 @@ class _CellWriter:
     def abandon(self) -> None:
         self._file.close()
         self.partial.unlink(missing_ok=True)
+
+
+def is_synthetic_slide(path: Path) -> bool:
+    """Whether an OME-TIFF says in its image description that Cervix Studio drew
+    it (`cervix synth-slide` writes "SYNTHETIC slide drawn by ..." there)."""
+    if not path.name.lower().endswith((".ome.tif", ".ome.tiff")):
+        return False
+    try:
+        with tifffile.TiffFile(path) as tiff:
+            ome_xml = tiff.ome_metadata or ""
+    except (OSError, ValueError, tifffile.TiffFileError) as error:
+        log.debug("No OME description read from %s: %s", path, error)
+        return False
+    try:
+        root = ElementTree.fromstring(ome_xml)
+    except ElementTree.ParseError as error:
+        log.debug("The OME-XML of %s does not parse: %s", path, error)
+        return False
+    return any(
+        (element.text or "").startswith(SYNTHETIC_MARK)
+        for element in root.iter()
+        if element.tag.endswith("}Description") or element.tag == "Description"
+    )

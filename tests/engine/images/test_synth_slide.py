@@ -9,8 +9,13 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from engine.images import open_image
+from engine.images.pyramid_writer import write_pyramidal_ome_tiff
 from engine.images.slide_painter import CLASS_WEIGHTS, SlidePainter, SlideRecipe
-from engine.images.synth_slide import cells_path_for, write_synthetic_slide
+from engine.images.synth_slide import (
+    cells_path_for,
+    is_synthetic_slide,
+    write_synthetic_slide,
+)
 from engine.synthetic import CLASS_NAMES
 
 
@@ -114,3 +119,19 @@ def test_cells_file_name_beside_the_slide(tmp_path):
     assert cells_path_for(tmp_path / "a.ome.tif").name == "a.cells.geojson"
     assert cells_path_for(tmp_path / "b.TIFF").name == "b.cells.geojson"
     assert cells_path_for(tmp_path / "c.dat").name == "c.dat.cells.geojson"
+
+
+def test_a_synthetic_slide_says_so_and_a_plain_slide_does_not(tmp_path, small_slide):
+    assert is_synthetic_slide(small_slide.path)
+    plain = tmp_path / "plain.ome.tif"
+    tile = np.full((256, 256, 3), 200, np.uint8)
+    write_pyramidal_ome_tiff(plain, (512, 512), lambda x, y: tile, tile_size=256)
+    assert not is_synthetic_slide(plain)
+    # A copy under another name is still found out; a damaged file is not a
+    # synthetic one.
+    renamed = tmp_path / "case-17.ome.tiff"
+    renamed.write_bytes(small_slide.path.read_bytes())
+    assert is_synthetic_slide(renamed)
+    damaged = tmp_path / "damaged.ome.tif"
+    damaged.write_bytes(small_slide.path.read_bytes()[:300])
+    assert not is_synthetic_slide(damaged)
