@@ -5,6 +5,7 @@ and the counts and most suspicious cells the run's summary is made of."""
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from engine.inference.rasters import BandCanvas, RasterStrips
 from engine.inference.tiling import CLUSTER_IMAGE_MAX_SIDE, TileGrid
 from engine.predictions import ImagePredictions, PredictionStore
 from engine.predictions.store import GRADCAM_SUFFIXES, MASK_SUFFIXES
+
+GRADCAM_SLIDE_SCALE = 0.25  # a slide's Grad-CAM map, per level-0 pixel
 
 
 def is_slide(source: ImageSource) -> bool:
@@ -90,7 +93,6 @@ class ImageOutput:
         key, store, run = self.key, self.store, self.run
         width, height = source.size
         microns = source.microns_per_pixel
-        options = dict(microns_per_pixel=microns)
         if mask:
             # A slide's mask stays at the U-Net's own resolution when that is
             # coarser than the slide: it holds no more detail stretched, and its
@@ -111,17 +113,21 @@ class ImageOutput:
                 microns_per_pixel=mask_microns,
             )
         if gradcam:
+            # The map is no sharper than the classifier's last feature grid: on
+            # a slide, a quarter of level 0 keeps more than it has, in a
+            # sixteenth of the pixels.
+            scale = GRADCAM_SLIDE_SCALE if pyramidal else 1.0
             raster = RasterStrips(
-                (width, height),
+                (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))),
                 1,
                 tiff_path=store.gradcam_path(run, key, True) if pyramidal else None,
                 save_png=None
                 if pyramidal
                 else (lambda pixels: store.save_gradcam(run, key, pixels[..., 0])),
                 name=f"Grad-CAM of {key}",
-                **options,
+                microns_per_pixel=None if microns is None else microns / scale,
             )
-            self.gradcam = BandCanvas(raster)
+            self.gradcam = BandCanvas(raster, scale)
 
     @property
     def count(self) -> int:

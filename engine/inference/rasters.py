@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from engine.images.pyramid_writer import SlideWriteError, write_pyramidal_ome_tiff
@@ -191,15 +192,24 @@ class RasterStrips:
 
 class BandCanvas:
     """Maps pasted onto an image-sized canvas, maximum where they overlap, written
-    strip by strip once nothing more can be pasted above a row."""
+    strip by strip once nothing more can be pasted above a row. The canvas may
+    be `scale` times the image's size; maps are pasted in level-0 pixels."""
 
-    def __init__(self, raster: RasterStrips):
+    def __init__(self, raster: RasterStrips, scale: float = 1.0):
         self.raster = raster
+        self.scale = float(scale)
         self._strips: dict[int, np.ndarray] = {}
         self.most_held = 0
 
     def paste(self, x0: int, y0: int, values: np.ndarray) -> None:
         """Paste (h, w) uint8 values with their top-left at level-0 (x0, y0)."""
+        if self.scale != 1.0:
+            height, width = values.shape
+            right = round((x0 + width) * self.scale)
+            bottom = round((y0 + height) * self.scale)
+            x0, y0 = round(x0 * self.scale), round(y0 * self.scale)
+            size = (max(1, right - x0), max(1, bottom - y0))
+            values = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
         height, width = values.shape
         size = self.raster.strip_height
         left, right = max(x0, 0), min(x0 + width, self.raster.width)
@@ -222,6 +232,7 @@ class BandCanvas:
 
     def flush(self, frontier: float) -> None:
         """Write every strip that ends above level-0 row `frontier`."""
+        frontier *= self.scale
         while (rows := self.raster.next_rows()) is not None and rows[1] <= frontier:
             index = rows[0] // self.raster.strip_height
             strip = self._strips.pop(index, None)

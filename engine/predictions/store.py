@@ -14,7 +14,8 @@ which may contain `/`):
   size is the slide's times the U-Net's scale, its pixel size in the OME
   metadata); `engine.review.unet_mask.UnetMask` reads it in the slide's pixels;
 - `<key>.gradcam.png` or `<key>.gradcam.ome.tif`: the classifier's class
-  activation map in the red channel, same convention.
+  activation map in the red channel, same convention; a slide's at a quarter
+  of the slide's pixels.
 
 A run's name is chosen by whoever runs the models (e.g. the checkpoint's
 folder name); `runs()` lists what is stored.
