@@ -17,7 +17,12 @@ from engine.images.errors import (
 from engine.images.opencv_source import OpenCVSource
 from engine.images.openslide_source import OPENSLIDE_FORMATS, OpenSlideSource
 from engine.images.source import ImageSource
-from engine.images.tiff_source import READ_ERRORS, TiffSource, is_tiled_or_pyramidal
+from engine.images.tiff_source import (
+    READ_ERRORS,
+    TIFF_OPENING,
+    TiffSource,
+    is_tiled_or_pyramidal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,15 @@ def _read_magic(path: Path) -> bytes:
 
 def _open_tiff(path: Path) -> ImageSource:
     """A tiled or pyramidal TIFF through tifffile, a plain one through OpenCV."""
+    with TIFF_OPENING:
+        tiff = _open_tifffile(path)
+        if tiff is None:
+            return OpenCVSource(path)
+        return TiffSource(path, tiff)
+
+
+def _open_tifffile(path: Path) -> tifffile.TiffFile | None:
+    """The open TiffFile of a tiled or pyramidal TIFF; None for a plain one."""
     try:
         tiff = tifffile.TiffFile(path)
     except READ_ERRORS as error:
@@ -107,6 +121,6 @@ def _open_tiff(path: Path) -> ImageSource:
             "copy or export it again",
         ) from error
     if tiled:
-        return TiffSource(path, tiff)
+        return tiff
     tiff.close()
-    return OpenCVSource(path)
+    return None

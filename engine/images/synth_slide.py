@@ -26,6 +26,7 @@ from engine.images.pyramid_writer import (
     write_pyramidal_ome_tiff,
 )
 from engine.images.slide_painter import SlidePainter, SlideRecipe
+from engine.images.tiff_source import TIFF_OPENING
 from engine.synthetic import SyntheticCell
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ def is_synthetic_slide(path: Path) -> bool:
     if not path.name.lower().endswith((".ome.tif", ".ome.tiff")):
         return False
     try:
-        with tifffile.TiffFile(path) as tiff:
+        with TIFF_OPENING, tifffile.TiffFile(path) as tiff:
             ome_xml = tiff.ome_metadata or ""
     except (OSError, ValueError, tifffile.TiffFileError) as error:
         log.debug("No OME description read from %s: %s", path, error)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import struct
+import threading
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -59,11 +60,24 @@ def is_tiled_or_pyramidal(tiff: tifffile.TiffFile) -> bool:
     )
 
 
+# tifffile fills many attributes on first use through functools.cached_property,
+# whose lock (before Python 3.12) is one per attribute for all files. Two
+# threads opening files at once (the window's opener and its measuring job)
+# deadlocked there in a full test run, so TIFF files are opened, and their
+# structure read, one at a time. Reading tiles afterwards mostly finds those
+# values cached.
+TIFF_OPENING = threading.RLock()
+
+
 class TiffSource(ImageSource):
     """A TIFF read through tifffile's Zarr store, one level per Zarr array."""
 
     def __init__(self, path: Path | str, tiff: tifffile.TiffFile | None = None):
         super().__init__(path)
+        with TIFF_OPENING:
+            self._open(tiff)
+
+    def _open(self, tiff: tifffile.TiffFile | None) -> None:
         try:
             self._tiff = tiff if tiff is not None else tifffile.TiffFile(self.path)
         except READ_ERRORS as error:

@@ -105,6 +105,28 @@ def test_reads_from_many_threads_agree(ome_tiff, slide_pixels):
         )
 
 
+def test_files_opened_from_many_threads_at_once_all_open(
+    tmp_path, ome_tiff, slide_pixels
+):
+    """The window opens an image in one thread while another measures it; with
+    tifffile's shared first-use locks that once deadlocked."""
+    copies = []
+    for index in range(6):
+        copy = tmp_path / f"copy-{index}.ome.tif"
+        copy.write_bytes(ome_tiff.read_bytes())
+        copies.append(copy)
+
+    def open_and_read(path):
+        with open_image(path) as source:
+            return source.read_region(1, 10, 10, 30, 20)
+
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(open_and_read, path) for path in copies * 4]
+        results = [future.result(timeout=120) for future in futures]
+    for pixels in results:
+        np.testing.assert_array_equal(pixels, slide_pixels[1][10:30, 10:40])
+
+
 def test_svs_levels_and_pixel_size(tmp_path, make_pixels):
     base = make_pixels(768, 512, seed=2)
     path = tmp_path / "scan.svs"
