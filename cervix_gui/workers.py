@@ -49,6 +49,14 @@ class Job(QRunnable):
         self.signals.finished.emit(result)
 
 
+# Every job that has not reported yet. A window that closes while its job runs
+# may become garbage, and with it the job and its signals: the garbage
+# collector, on the GUI thread, would then delete them under the running
+# worker. A full test run hung once with the GUI thread collecting garbage
+# while two such jobs (opening and measuring a slide) waited.
+_running: set[Job] = set()
+
+
 def start_job(
     function: Callable,
     *args,
@@ -56,10 +64,22 @@ def start_job(
     on_failed: Callable[[str], None],
 ) -> Job:
     """Run `function(*args)` off the GUI thread; the callbacks run on the GUI
-    thread. Keep the returned job until it reports."""
+    thread. The job is kept alive here until it has reported."""
     job = Job(function, *args)
     job.setAutoDelete(False)  # its signals must outlive run() until delivered
+    _running.add(job)
+
+    def reported(_=None) -> None:
+        _running.discard(job)
+
+    job.signals.finished.connect(reported)
+    job.signals.failed.connect(reported)
     job.signals.finished.connect(on_finished)
     job.signals.failed.connect(on_failed)
     QThreadPool.globalInstance().start(job)
     return job
+
+
+def running_jobs() -> int:
+    """How many jobs have not reported yet."""
+    return len(_running)

@@ -61,11 +61,11 @@ def is_tiled_or_pyramidal(tiff: tifffile.TiffFile) -> bool:
 
 
 # tifffile fills many attributes on first use through functools.cached_property,
-# whose lock (before Python 3.12) is one per attribute for all files. Two
-# threads opening files at once (the window's opener and its measuring job)
-# deadlocked there in a full test run, so TIFF files are opened, and their
-# structure read, one at a time. Reading tiles afterwards mostly finds those
-# values cached.
+# whose lock (before Python 3.12) is one per attribute for all files. A full
+# test run hung once with two threads opening slides at once (the window's
+# opener and its measuring job), both inside such locks, so TIFF files are
+# opened, and their structure read, one at a time. Reading tiles afterwards
+# mostly finds those values cached.
 TIFF_OPENING = threading.RLock()
 
 
