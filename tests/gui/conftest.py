@@ -3,8 +3,10 @@ data folder so no test touches the real one."""
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -145,6 +147,31 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def garbage_collected_when_quiet(qtbot):
+    """After each test (its windows closed by pytest-qt), wait until no job and no
+    tile is still being worked on, then collect the garbage.
+
+    Two full runs hung with the GUI thread collecting garbage (earlier tests'
+    closed windows) while pool threads were opening a slide through zarr, and
+    the collector never returned. Collecting here, with no thread at work,
+    leaves little for a collection in the middle of the next test."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    from cervix_gui import workers
+    from cervix_gui.viewer.tiles import tile_pool
+
+    deadline = time.monotonic() + QUIET_TIMEOUT_S
+    while time.monotonic() < deadline and (
+        workers.running_jobs() or tile_pool().activeThreadCount()
+    ):
+        QApplication.processEvents()
+        time.sleep(0.01)
+    gc.collect()
+
+
+QUIET_TIMEOUT_S = 60
 OPEN_TIMEOUT_MS = 20000  # generous: tests must not depend on the machine's speed
 
 
