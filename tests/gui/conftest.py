@@ -149,13 +149,14 @@ def isolated_settings(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def garbage_collected_when_quiet(qtbot):
-    """After each test (its windows closed by pytest-qt), wait until no job and no
-    tile is still being worked on, then collect the garbage.
+    """No automatic garbage collection while a test runs; after it (its windows
+    closed by pytest-qt), wait until no job and no tile is being worked on, then
+    collect.
 
     Two full runs hung with the GUI thread collecting garbage (earlier tests'
-    closed windows) while pool threads were opening a slide through zarr, and
-    the collector never returned. Collecting here, with no thread at work,
-    leaves little for a collection in the middle of the next test."""
+    closed windows) in the middle of a test, while pool threads were opening a
+    slide through zarr, and the collector never returned."""
+    gc.disable()
     yield
     from PySide6.QtWidgets import QApplication
 
@@ -169,6 +170,7 @@ def garbage_collected_when_quiet(qtbot):
         QApplication.processEvents()
         time.sleep(0.01)
     gc.collect()
+    gc.enable()
 
 
 QUIET_TIMEOUT_S = 60
