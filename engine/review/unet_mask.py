@@ -29,8 +29,9 @@ class UnetMask:
         source=None,
         image_size: tuple[int, int] | None = None,
     ):
-        """`image_size`: the (width, height) of the image the mask covers, when
-        the mask is a coarser picture of it; by default the mask's own."""
+        """`image_size`: the (width, height) of the image a slide's mask (a
+        `source`) covers, when the mask is a coarser picture of it; by default
+        the mask's own."""
         if (array is None) == (source is None):
             raise ValueError("give either the mask's pixels or an image source")
         self._array = array
@@ -88,7 +89,7 @@ class UnetMask:
         bottom = min(int(y) + int(height), mask_height)
         if right <= left or bottom <= top:
             return left, top, np.zeros((0, 0, 2), np.float32)
-        if self._array is not None and self.stored_size == self.size:
+        if self._array is not None:  # a small image's mask, always its size
             return left, top, self._array[top:bottom, left:right]
         if self.stored_size == self.size:
             pixels = self._stored_region(left, top, right, bottom)
@@ -97,10 +98,6 @@ class UnetMask:
         return left, top, pixels[..., :2].astype(np.float32) / 255.0
 
     def _stored_region(self, left: int, top: int, right: int, bottom: int):
-        if self._array is not None:
-            return np.clip(
-                np.rint(self._array[top:bottom, left:right] * 255.0), 0, 255
-            ).astype(np.uint8)
         return self._source.read_region(0, left, top, right - left, bottom - top)
 
     def _stretched_region(self, left: int, top: int, right: int, bottom: int):
