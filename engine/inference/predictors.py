@@ -225,12 +225,29 @@ class MaskRCNNPredictor(Predictor):
     def classes(self) -> list[str]:
         return list(self.card.classes)
 
+    def _drop_before_masks(self) -> None:
+        """Let the model itself drop the boxes below the score threshold, before
+        its mask head and before pasting masks into the tile, rather than keep
+        its default 0.05 and paste up to a hundred masks only to drop them.
+
+        The model keeps scores strictly above its threshold, so it is given the
+        float32 just below ours: the instances kept are exactly those scoring at
+        least the threshold, as `postprocess` keeps them. A lower-scoring box
+        never suppresses a higher-scoring one in non-maximum suppression, so
+        nothing that is kept changes.
+        """
+        heads = getattr(self.model, "roi_heads", None)
+        if heads is not None:
+            below = np.nextafter(np.float32(self.score_threshold), np.float32(-1))
+            heads.score_thresh = float(below)
+
     def predict_tiles(
         self, tiles: Sequence[np.ndarray] | np.ndarray
     ) -> list[Instances]:
         """Per tile, the instances scoring at least the score threshold."""
         tiles = _stack(tiles)
         found: list[Instances] = []
+        self._drop_before_masks()
         with torch.inference_mode():
             for part in self._batches(len(tiles)):
                 pixels = torch.from_numpy(np.ascontiguousarray(tiles[part]))

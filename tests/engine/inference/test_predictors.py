@@ -113,3 +113,41 @@ def test_the_models_scale_follows_pixel_sizes_or_trainings_rule(tmp_path):
     write_pyramidal_ome_tiff(slide, (5000, 600), paint, microns_per_pixel=0.25)
     with open_image(slide) as source:
         assert model_scale(card, source) == pytest.approx(0.25)
+
+
+def test_mask_rcnn_drops_unlikely_boxes_before_its_mask_head_and_keeps_the_rest():
+    """The model is told the score threshold, so no mask is computed for a box
+    below it; what is kept is exactly what the model's default would keep."""
+    from engine.inference import MaskRCNNPredictor
+    from engine.models import build_model, postprocess
+
+    from .conftest import disc_image
+
+    torch.manual_seed(0)
+    model = build_model("maskrcnn", "maskrcnn-resnet18-fpn", 2, image_size=64).eval()
+    tiles = np.stack(
+        [
+            disc_image((64, 64), [(20, 20, 9), (45, 40, 12)]),
+            disc_image((64, 64), [(32, 30, 14)]),
+        ]
+    )
+    images = list(torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div(255))
+    with torch.inference_mode():
+        everything = model(images)  # the model's own 0.05 threshold
+    scores = np.concatenate([output["scores"].numpy() for output in everything])
+    assert len(scores) > 4
+    threshold = float(np.median(scores))
+    expected = [postprocess(output, threshold, 0.5) for output in everything]
+
+    predictor = MaskRCNNPredictor(
+        model, fake_card("maskrcnn", 64), "cpu", score_threshold=threshold
+    )
+    found = predictor.predict_tiles(tiles)
+
+    assert model.roi_heads.score_thresh > 0.05
+    assert 0 < sum(len(f.scores) for f in found) < len(scores)
+    for got, wanted in zip(found, expected, strict=True):
+        assert np.array_equal(got.scores, wanted.scores)
+        assert np.array_equal(got.labels, wanted.labels)
+        assert np.allclose(got.boxes, wanted.boxes)
+        assert np.array_equal(got.masks, wanted.masks)
