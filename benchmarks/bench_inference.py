@@ -14,11 +14,18 @@ batch size and the same torch thread count, in the same process:
   resizing crops or tiles, batching, merging cells across tile borders,
   tracing outlines and nuclei, writing the cells file, the mask pyramid and
   run.json (each as far as the model's task needs it).
+"cells" is how many cells the pipeline wrote: a segmentation model that finds
+none leaves out the merging and tracing its efficiency should include.
 Efficiency is the pipeline's cells (or tiles) per second over the raw ones
 (wall clock; "CPU eff." is the same with the process's CPU seconds). "read
 CPU" is what reading alone costs (decoding the slide's JPEG tiles, cutting
 and resizing, on one thread) as a share of the raw run's CPU seconds: the
-work a reader thread must hide beside the model.
+work a reader thread must hide beside the model. "bound" is the most any
+schedule could keep on this machine's cores: the pipeline must spend at least
+the raw run's CPU seconds and the reading's, so it cannot take less wall time
+than their sum over the cores (nor less than the raw run). A model whose input
+costs more to read than the model takes to run, on as few cores as there are,
+is input-bound: its "wall eff." can come near "bound" but not past it.
 The two alternate, after one untimed warm-up each; the median of the repeats
 is reported, with the machine's load average, since other work on a shared
 machine comes and goes.
@@ -28,8 +35,9 @@ Mask R-CNN's cells merged across tiles, their nuclei from the U-Net, each cell
 classified; the mask pyramid and the cells file), which reports its resident
 memory before the run and its peak.
 
-The models are the small variants trained for seconds on a synthetic dataset
-with the training API (nothing is downloaded), or the ones in --models.
+The models are the small variants trained for under a minute on a synthetic
+dataset with the training API (nothing is downloaded), or the ones in
+--models; a model there trained by another recipe is trained again.
 Run: `python benchmarks/bench_inference.py [--repeats 7] [--sizes 25000 50000]
 [--slides DIR]` (DIR keeps the large slides between runs; keep it out of the
 repository).
@@ -83,11 +91,14 @@ MODEL_MPP = (1 / default_pixels_per_micron(DATASET_SIZE)) * DATASET_SIZE[1] / SE
 RECIPES = {
     "classifier": dict(arch="tiny-cnn", image_size=64, batch_size=16, epochs=10),
     "unet": dict(arch="unet-resnet18", image_size=SEG_SIZE, batch_size=2, epochs=6),
+    # Long enough that it finds the slides' cells (AP50 about 0.5 on the
+    # synthetic test images, some 45 s): with fewer epochs no score reached
+    # the threshold, and its rows left out merging and tracing altogether.
     "maskrcnn": dict(
         arch="maskrcnn-resnet18-fpn",
         image_size=SEG_SIZE,
         batch_size=2,
-        epochs=4,
+        epochs=30,
         warmup_steps=10,
     ),
 }
@@ -149,8 +160,10 @@ def train_models(folder: Path) -> dict[str, Path]:
     runs = {}
     for task, recipe in RECIPES.items():
         run = folder / task
-        if (run / "best" / "model.json").exists() and not fits_its_architecture(run):
-            shutil.rmtree(run)  # trained before the architecture changed
+        if (run / "best" / "model.json").exists() and not trained_by_recipe(
+            run, recipe
+        ):
+            shutil.rmtree(run)  # trained before the architecture or recipe changed
         if not (run / "best" / "model.json").exists():
             started = time.perf_counter()
             config = TrainingConfig(
@@ -179,12 +192,14 @@ def timed(work) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def fits_its_architecture(run: Path) -> bool:
+def trained_by_recipe(run: Path, recipe: dict) -> bool:
+    """Whether the model in `run` loads and was trained by today's recipe."""
     try:
         load_checkpoint(run)
     except CheckpointMismatchError:
         return False
-    return True
+    training = read_card(run).training
+    return all(training.get(key) == value for key, value in recipe.items())
 
 
 def untrained_classifier(folder: Path, like: Path) -> Path:
@@ -196,6 +211,13 @@ def untrained_classifier(folder: Path, like: Path) -> Path:
     torch.manual_seed(0)
     model = build_model("classifier", "cnn", card.num_classes)
     return save_checkpoint(folder / "cnn-untrained", model, card)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def raw_times(predictor, items: list[np.ndarray], batch: int) -> tuple[float, float]:
@@ -282,7 +304,9 @@ def efficiency_row(
         "wall": raw_wall / pipe_wall,
         "cpu": raw_cpu / pipe_cpu,
         "range": (ratios[0], ratios[-1]),
+        "found": summaries[0].cells,
         "read": read_cpu / raw_cpu,
+        "bound": raw_wall / max(raw_wall, (raw_cpu + read_cpu) / usable_cores()),
         "load": statistics.mean(loads),
     }
 
@@ -427,12 +451,12 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
         f"\nPipeline efficiency on synthetic slides at 0.6 um/px (segmentation "
         f"{side}x{side}, models at {MODEL_MPP:.2f} um/px; classifier on the cells "
         f"of a {2 * side}x{2 * side} slide), {args.threads} torch threads on "
-        f"{os.cpu_count()} cores, median of {args.repeats}"
+        f"{usable_cores()} cores, median of {args.repeats}"
     )
     print(
-        f"{'model':<32} {'unit':>5} {'count':>6} {'raw/s':>8} "
+        f"{'model':<32} {'unit':>5} {'count':>6} {'cells':>6} {'raw/s':>8} "
         f"{'pipeline/s':>10} {'wall eff.':>9} {'min-max':>9} {'CPU eff.':>9} "
-        f"{'read CPU':>9} {'load':>5}"
+        f"{'read CPU':>9} {'bound':>6} {'load':>5}"
     )
     runs = [(task, models[task]) for task in ("classifier", "unet", "maskrcnn")]
     runs.insert(1, ("classifier", untrained_classifier(work, models["classifier"])))
@@ -441,12 +465,17 @@ def efficiency_table(args, models: dict[str, Path], work: Path) -> None:
         row = efficiency_row(task, checkpoint, used, work, args.repeats)
         print(
             f"{row['model']:<32} {row['unit']:>5} {row['count']:>6} "
-            f"{row['raw']:>8.2f} {row['pipeline']:>10.2f} "
+            f"{row['found']:>6} {row['raw']:>8.2f} {row['pipeline']:>10.2f} "
             f"{row['wall']:>9.0%} "
             f"{row['range'][0]:>4.0%}-{row['range'][1]:<4.0%} {row['cpu']:>9.0%} "
-            f"{row['read']:>9.0%} {row['load']:>5.1f}",
+            f"{row['read']:>9.0%} {row['bound']:>6.0%} {row['load']:>5.1f}",
             flush=True,
         )
+        if row["found"] == 0:
+            print(
+                f"  ({row['model']} found no cell: its pipeline did no merging, "
+                f"tracing or cell writing, so its efficiency says little)"
+            )
 
 
 def memory_table(args, models: dict[str, Path], work: Path) -> None:
