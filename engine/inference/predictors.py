@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -225,7 +226,8 @@ class MaskRCNNPredictor(Predictor):
     def classes(self) -> list[str]:
         return list(self.card.classes)
 
-    def _drop_before_masks(self) -> None:
+    @contextmanager
+    def _dropping_before_masks(self):
         """Let the model itself drop the boxes below the score threshold, before
         its mask head and before pasting masks into the tile, rather than keep
         its default 0.05 and paste up to a hundred masks only to drop them.
@@ -234,12 +236,21 @@ class MaskRCNNPredictor(Predictor):
         float32 just below ours: the instances kept are exactly those scoring at
         least the threshold, as `postprocess` keeps them. A lower-scoring box
         never suppresses a higher-scoring one in non-maximum suppression, so
-        nothing that is kept changes.
+        nothing that is kept changes. The model's own threshold is put back
+        afterwards, for whoever else uses the model.
         """
         heads = getattr(self.model, "roi_heads", None)
-        if heads is not None:
-            below = np.nextafter(np.float32(self.score_threshold), np.float32(-1))
-            heads.score_thresh = float(below)
+        if heads is None:
+            yield
+            return
+        before = heads.score_thresh
+        heads.score_thresh = float(
+            np.nextafter(np.float32(self.score_threshold), np.float32(-1))
+        )
+        try:
+            yield
+        finally:
+            heads.score_thresh = before
 
     def predict_tiles(
         self, tiles: Sequence[np.ndarray] | np.ndarray
@@ -247,8 +258,7 @@ class MaskRCNNPredictor(Predictor):
         """Per tile, the instances scoring at least the score threshold."""
         tiles = _stack(tiles)
         found: list[Instances] = []
-        self._drop_before_masks()
-        with torch.inference_mode():
+        with torch.inference_mode(), self._dropping_before_masks():
             for part in self._batches(len(tiles)):
                 pixels = torch.from_numpy(np.ascontiguousarray(tiles[part]))
                 images = pixels.to(self.device).permute(0, 3, 1, 2).float().div_(255.0)

@@ -116,8 +116,9 @@ def test_the_models_scale_follows_pixel_sizes_or_trainings_rule(tmp_path):
 
 
 def test_mask_rcnn_drops_unlikely_boxes_before_its_mask_head_and_keeps_the_rest():
-    """The model is told the score threshold, so no mask is computed for a box
-    below it; what is kept is exactly what the model's default would keep."""
+    """The model is told the score threshold, so its mask head sees only the
+    boxes that are kept; what is kept is exactly what the model's default
+    threshold and `postprocess` keep, and the model's threshold is put back."""
     from engine.inference import MaskRCNNPredictor
     from engine.models import build_model, postprocess
 
@@ -133,19 +134,27 @@ def test_mask_rcnn_drops_unlikely_boxes_before_its_mask_head_and_keeps_the_rest(
     )
     images = list(torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div(255))
     with torch.inference_mode():
-        everything = model(images)  # the model's own 0.05 threshold
+        everything = model(images)  # the model's own threshold
     scores = np.concatenate([output["scores"].numpy() for output in everything])
     assert len(scores) > 4
     threshold = float(np.median(scores))
     expected = [postprocess(output, threshold, 0.5) for output in everything]
 
+    masked = []
+    hook = model.roi_heads.mask_head.register_forward_hook(
+        lambda _module, inputs, _output: masked.append(len(inputs[0]))
+    )
+    own_threshold = model.roi_heads.score_thresh
     predictor = MaskRCNNPredictor(
         model, fake_card("maskrcnn", 64), "cpu", score_threshold=threshold
     )
     found = predictor.predict_tiles(tiles)
+    hook.remove()
 
-    assert model.roi_heads.score_thresh > 0.05
-    assert 0 < sum(len(f.scores) for f in found) < len(scores)
+    kept = sum(len(f.scores) for f in found)
+    assert 0 < kept < len(scores)
+    assert sum(masked) == kept
+    assert model.roi_heads.score_thresh == own_threshold
     for got, wanted in zip(found, expected, strict=True):
         assert np.array_equal(got.scores, wanted.scores)
         assert np.array_equal(got.labels, wanted.labels)
