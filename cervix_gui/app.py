@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
+from cervix_gui.collector import install_collector
 from engine import __version__
 from engine.errors import CervixError
 from engine.sample import ensure_sample
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         window.open_sample()
     else:
         window.open_path(args.path)
+    install_collector(app)
     return app.exec()
 
 
