@@ -24,9 +24,10 @@ class Node:
 
 
 def cyclic_garbage() -> weakref.ref:
-    """A dropped cycle, and enough other cycles that a collection is due."""
+    """A dropped cycle, and enough other cycles that a collection is due and
+    stays due while other objects are freed."""
     kept = Node()
-    for _ in range(gc.get_threshold()[0] + 50):
+    for _ in range(3 * gc.get_threshold()[0]):
         Node()
     return weakref.ref(kept)
 
