@@ -12,7 +12,10 @@ in the window and from the epoch lines `cervix train` prints when run as a
 subprocess with the same settings. Each is run `--rounds` times, in turn
 window first and command first, and the faster run of each is shown, so that
 a burst of load from elsewhere on the machine does not decide the ratio.
-Run: `python benchmarks/bench_gui_jobs.py [--quick] [--epochs N] [--rounds N]`.
+The window collects garbage from its event loop, as the application does
+(`--gc python` leaves it to Python, for comparison).
+Run: `python benchmarks/bench_gui_jobs.py [--quick] [--epochs N] [--rounds N]
+[--gc window|python]`.
 """
 
 from __future__ import annotations
@@ -173,6 +176,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4, help="first is warm-up")
     parser.add_argument("--images-per-class", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--gc",
+        choices=("window", "python"),
+        default="window",
+        help="garbage collected as the application does it (from the window's "
+        "event loop) or by Python wherever it allocates",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -180,6 +190,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
+    from cervix_gui.collector import install_collector
     from cervix_gui.main_window import MainWindow
     from engine.synthetic import make_dataset
 
@@ -194,6 +205,8 @@ def main() -> None:
         window.resize(1200, 800)
         window.show()
         window.open_path(root)
+        if args.gc == "window":
+            install_collector(app)
         pump_until(app, lambda: window.dataset is not None and not window.busy(), 120)
 
         pinger = Pinger()
@@ -205,7 +218,8 @@ def main() -> None:
 
         print(
             f"{sys.platform}, {os.cpu_count()} CPUs, torch {torch.__version__} with "
-            f"{torch.get_num_threads()} threads; window: a QThread in this process; "
+            f"{torch.get_num_threads()} threads; window: a QThread in this process, "
+            f"garbage collected by the {args.gc}; "
             f"cervix train: a subprocess; {args.epochs} epochs, the first not timed; "
             f"best of {args.rounds} rounds"
         )
