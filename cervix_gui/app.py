@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from cervix_gui.collector import install_collector
+from cervix_gui.warmup import schedule_warm_up
 from engine import __version__
 from engine.errors import CervixError
 from engine.sample import ensure_sample
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         window.open_path(args.path)
     install_collector(app)
+    schedule_warm_up()
     return app.exec()
 
 
