@@ -74,6 +74,18 @@ def _grouped(pairs: list[tuple]) -> list[tuple]:
     return sorted(pairs, key=lambda pair: first_place[pair[0].predicted_class])
 
 
+def _group_sizes(candidates) -> list[tuple[str | None, int]]:
+    """(class, cells) of each run of one predicted class, in the gallery's order."""
+    sizes: list[tuple[str | None, int]] = []
+    for candidate in candidates:
+        name = candidate.predicted_class
+        if sizes and sizes[-1][0] == name:
+            sizes[-1] = (name, sizes[-1][1] + 1)
+        else:
+            sizes.append((name, 1))
+    return sizes
+
+
 class GalleryView(QListView):
     """The thumbnails, in rows; takes the triage keys before the window's
     shortcuts do, so A, R and the digits act on the gallery's cell."""
@@ -226,7 +238,13 @@ class ReviewGallery(QWidget):
             [pair[0] for pair in pairs], self._reader, [pair[1] for pair in pairs]
         )
         shown = self.model.rowCount()
-        self.count.setText(f"{shown} cells to review")
+        text = f"{shown} cells to review"
+        if self.grouped.isChecked() and shown:
+            text += ": " + ", ".join(
+                f"{name or 'no class'} {count}"
+                for name, count in _group_sizes(self.model.candidates)
+            )
+        self.count.setText(text)
         if shown:
             self.view.setCurrentIndex(self.model.index(min(row, shown - 1)))
 

@@ -157,6 +157,12 @@ def test_grouped_by_class_each_class_together_and_still_ranked(
             if c.predicted_class == name
         ]
         assert chances == sorted(chances, reverse=True)
+    # With no headings between the thumbnails, the count line names the
+    # groups in their order, with their sizes.
+    groups = ", ".join(f"{name} {classes.count(name)}" for name in runs)
+    assert gallery.count.text() == f"{len(classes)} cells to review: {groups}"
+    gallery.grouped.setChecked(False)
+    assert gallery.count.text() == f"{len(classes)} cells to review"
     idle()
 
 
