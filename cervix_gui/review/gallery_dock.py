@@ -12,6 +12,7 @@ the next and previous cell of this queue (see viewer_triage.py).
 from __future__ import annotations
 
 import logging
+from itertools import groupby
 
 from PySide6.QtCore import (
     QEvent,
@@ -76,14 +77,8 @@ def _grouped(pairs: list[tuple]) -> list[tuple]:
 
 def _group_sizes(candidates) -> list[tuple[str | None, int]]:
     """(class, cells) of each run of one predicted class, in the gallery's order."""
-    sizes: list[tuple[str | None, int]] = []
-    for candidate in candidates:
-        name = candidate.predicted_class
-        if sizes and sizes[-1][0] == name:
-            sizes[-1] = (name, sizes[-1][1] + 1)
-        else:
-            sizes.append((name, 1))
-    return sizes
+    runs = groupby(candidates, key=lambda candidate: candidate.predicted_class)
+    return [(name, sum(1 for _ in run)) for name, run in runs]
 
 
 class GalleryView(QListView):
